@@ -1,0 +1,43 @@
+"""Errors of the consent layer; the server maps each to an RFC 9457 problem."""
+
+
+class ConsentError(Exception):
+    """Base class: `str(error)` is a sentence a client can show as it is."""
+
+
+class NotAuthenticated(ConsentError):
+    """No credentials where some are needed."""
+
+
+class InvalidCredentials(ConsentError):
+    """Credentials were given but are wrong, unknown or revoked."""
+
+
+class TooManyAttempts(ConsentError):
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AlreadyClaimed(ConsentError):
+    pass
+
+
+class NotClaimed(ConsentError):
+    pass
+
+
+class InvalidSetupCode(ConsentError):
+    pass
+
+
+class WeakPassword(ConsentError):
+    pass
+
+
+class InvalidInput(ConsentError):
+    """A value the caller sent does not fit (too long, wrong type...)."""
+
+
+class UnknownToken(ConsentError):
+    pass

@@ -1,0 +1,106 @@
+"""Parsing and serializing RDF documents in the formats the pod speaks."""
+
+from __future__ import annotations
+
+import json
+
+from rdflib import Graph
+from rdflib.exceptions import ParserError
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from pds import schemas
+from pds.resources import jsonld
+from pds.resources.errors import RDFSyntaxError, UnsupportedMediaType
+
+TURTLE = "text/turtle"
+JSON_LD = "application/ld+json"
+N_TRIPLES = "application/n-triples"
+
+RDF_FORMATS = {TURTLE: "turtle", JSON_LD: "json-ld", N_TRIPLES: "nt"}
+"""Media types the pod reads and writes, first is the default for responses."""
+
+MEDIA_TYPES = list(RDF_FORMATS)
+MAX_JSON_DEPTH = 64
+
+PREFIXES = {
+    "schema": "https://schema.org/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "dpv": "https://w3id.org/dpv#",
+    "ldp": "http://www.w3.org/ns/ldp#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "pds": str(schemas.VOCAB),
+}
+
+
+def new_graph() -> Graph:
+    graph = Graph(bind_namespaces="core")
+    for prefix, iri in PREFIXES.items():
+        graph.bind(prefix, iri)
+    return graph
+
+
+def parse(body: bytes, media_type: str, base: str) -> Graph:
+    """Parse `body` as `media_type`, resolving relative IRIs against `base`; never fetches."""
+    fmt = RDF_FORMATS.get(media_type)
+    if fmt is None:
+        raise UnsupportedMediaType(media_type, MEDIA_TYPES)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RDFSyntaxError(f"the body is not UTF-8 (byte {exc.start})") from None
+    graph = new_graph()
+    if fmt == "json-ld":
+        return _parse_jsonld(graph, text, base)
+    try:
+        graph.parse(data=text, format=fmt, publicID=base)
+    except BadSyntax as exc:
+        line_start = text.rfind("\n", 0, exc._i) + 1
+        raise RDFSyntaxError(exc._why, exc.lines + 1, exc._i - line_start + 1) from None
+    except ParserError as exc:
+        raise RDFSyntaxError(str(exc), _first_bad_ntriples_line(text, base)) from None
+    except (ValueError, TypeError, AssertionError) as exc:  # rdflib's parsers also raise these
+        raise RDFSyntaxError(str(exc) or type(exc).__name__) from None
+    return graph
+
+
+def _parse_jsonld(graph: Graph, text: str, base: str) -> Graph:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RDFSyntaxError(exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise RDFSyntaxError("the JSON is nested too deeply") from None
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise RDFSyntaxError(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")
+    document = jsonld.localise(document)
+    try:
+        graph.parse(data=document, format="json-ld", base=base)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise RDFSyntaxError(f"invalid JSON-LD: {exc}") from None
+    return graph
+
+
+def _depth(node, level: int = 1) -> int:
+    if level > MAX_JSON_DEPTH:
+        return level
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    return max((_depth(c, level + 1) for c in children), default=level)
+
+
+def _first_bad_ntriples_line(text: str, base: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            Graph().parse(data=line, format="nt", publicID=base)
+        except (ParserError, ValueError):
+            return number
+    return None
+
+
+def serialize(graph: Graph, media_type: str) -> bytes:
+    """Serialize to `media_type`. JSON-LD is compacted with the pod's context, inline."""
+    fmt = RDF_FORMATS[media_type]
+    if fmt == "json-ld":
+        context = schemas.jsonld_context()["@context"]
+        return graph.serialize(format="json-ld", context=context, auto_compact=True).encode()
+    return graph.serialize(format=fmt, encoding="utf-8")

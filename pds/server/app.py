@@ -1,0 +1,67 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import argon2
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from pds.consent import OwnerAccount, open_pod
+from pds.resources import Documents
+from pds.server import data, owner_api, problems, wellknown
+from pds.server.services import Services
+from pds.settings import Settings, ensure_secret_key
+from pds.store import Store, require_current_schema
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    password_hasher: argon2.PasswordHasher | None = None,
+) -> Flask:
+    """Build the pod's app. The database must be migrated (`pds migrate` or `pds init`)."""
+    settings = ensure_secret_key(settings)
+    store = store or Store.from_url(settings.effective_database_url)
+    require_current_schema(store.engine)
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PDS_MAX_BODY_BYTES=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    # Refuse `/data//x` rather than redirecting it to another resource.
+    app.url_map.merge_slashes = False
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    pod = open_pod(store, settings.pod, settings.effective_base_url)
+    app.extensions["pds"] = Services(
+        settings=settings,
+        store=store,
+        pod=pod,
+        documents=Documents(store),
+        owner=OwnerAccount(store, password_hasher),
+    )
+
+    problems.register(app)
+    for blueprint in (data.bp, owner_api.bp, wellknown.bp):
+        app.register_blueprint(blueprint)
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

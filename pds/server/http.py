@@ -1,0 +1,105 @@
+"""Request plumbing shared by the blueprints: bounded bodies, conditional headers, negotiation."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from pds.resources import MEDIA_TYPES, TURTLE
+from pds.server.problems import Problem
+
+
+def read_body() -> bytes:
+    """The request body, refused with 413 past the configured limit.
+
+    Flask's MAX_CONTENT_LENGTH only refuses bodies that declare a Content-Length; a chunked
+    body is silently cut at the limit. Reading one byte past the limit catches both.
+    """
+    limit = current_app.config["PDS_MAX_BODY_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise _too_large(limit)
+    return body
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "payload-too-large",
+        "Payload too large",
+        f"the body is larger than this pod accepts ({limit} bytes)",
+    )
+
+
+def read_json() -> dict:
+    body = read_body()
+    if request.mimetype != "application/json":
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send this request as application/json",
+            headers={"Accept-Post": "application/json"},
+        )
+    try:
+        value = current_app.json.loads(body)
+    except ValueError as exc:
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", f"the body is not JSON: {exc}"
+        ) from None
+    if not isinstance(value, dict):
+        raise Problem(400, "malformed-json", "Malformed JSON", "the body must be a JSON object")
+    return value
+
+
+def field(data: dict, name: str, kind: type = str, *, required: bool = True):
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise Problem(
+            422,
+            "invalid-input",
+            "Invalid input",
+            f"{name!r} must be a {kind.__name__}" + (" and is required" if required else ""),
+        )
+    return value
+
+
+def entity_tags(header: str | None) -> frozenset[str] | None:
+    """Parse If-Match / If-None-Match into bare ETags (`*` kept); None when absent."""
+    if header is None:
+        return None
+    tags = set()
+    for part in header.split(","):
+        part = part.strip()
+        if part == "*":
+            tags.add("*")
+        elif part.startswith('"') and part.endswith('"') and len(part) >= 2:
+            tags.add(part[1:-1])
+        elif part.startswith('W/"'):
+            continue  # our ETags are strong; a weak tag never matches a write precondition
+        elif part:
+            raise Problem(
+                400,
+                "invalid-precondition",
+                "Invalid precondition header",
+                f'{part!r} is not an entity tag: quote it, as in "abc"',
+            )
+    return frozenset(tags)
+
+
+def negotiate() -> str:
+    """The RDF media type to answer with, from Accept; 406 when none of ours is acceptable."""
+    if not request.headers.get("Accept"):
+        return TURTLE
+    best = request.accept_mimetypes.best_match(MEDIA_TYPES)
+    if best is None:
+        raise Problem(
+            406,
+            "not-acceptable",
+            "Not acceptable",
+            "this resource is available as " + ", ".join(MEDIA_TYPES),
+        )
+    return best

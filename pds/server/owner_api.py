@@ -1,0 +1,140 @@
+"""The owner API: claim the pod, change the password, manage API tokens, read the audit log.
+
+Everything the consent page does goes through these endpoints or the data API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, request
+
+from pds.server.auth import require_owner
+from pds.server.http import field, read_json
+from pds.server.problems import Problem
+from pds.server.services import services
+from pds.store import audit
+
+bp = Blueprint("owner", __name__, url_prefix="/owner")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@bp.get("")
+def status():
+    svc = services()
+    return {"pod": svc.pod.base_url, "claimed": svc.owner.is_claimed(svc.pod.id)}
+
+
+@bp.post("/claim")
+def claim():
+    data = read_json()
+    svc = services()
+    svc.owner.claim(svc.pod.id, field(data, "setup_code"), field(data, "password"))
+    return {"claimed": True}, 201
+
+
+@bp.post("/password")
+def change_password():
+    require_owner()
+    data = read_json()
+    svc = services()
+    svc.owner.change_password(svc.pod.id, field(data, "old_password"), field(data, "new_password"))
+    return "", 204
+
+
+@bp.get("/tokens")
+def list_tokens():
+    require_owner()
+    svc = services()
+    return {
+        "tokens": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "created_at": _iso(t.created_at),
+                "last_used_at": _iso(t.last_used_at),
+                "revoked_at": _iso(t.revoked_at),
+            }
+            for t in svc.owner.list_tokens(svc.pod.id)
+        ]
+    }
+
+
+@bp.post("/tokens")
+def create_token():
+    require_owner(allow_password=True)
+    data = read_json()
+    svc = services()
+    token, secret = svc.owner.create_token(svc.pod.id, field(data, "name"))
+    body = {
+        "id": token.id,
+        "name": token.name,
+        "created_at": _iso(token.created_at),
+        "token": secret,
+    }
+    return body, 201, {"Cache-Control": "no-store"}
+
+
+@bp.delete("/tokens/<token_id>")
+def revoke_token(token_id: str):
+    require_owner()
+    svc = services()
+    svc.owner.revoke_token(svc.pod.id, token_id)
+    return "", 204
+
+
+@bp.get("/audit")
+def audit_log():
+    require_owner()
+    svc = services()
+    args = request.args
+    try:
+        limit = min(int(args.get("limit", 100)), 1000)
+        before = int(args["before"]) if "before" in args else None
+        since = dt.datetime.fromisoformat(args["since"]) if "since" in args else None
+        until = dt.datetime.fromisoformat(args["until"]) if "until" in args else None
+    except ValueError:
+        raise Problem(
+            400,
+            "invalid-query",
+            "Invalid query",
+            "limit and before are numbers; since and until are ISO 8601 times",
+        ) from None
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise Problem(
+                400,
+                "invalid-query",
+                "Invalid query",
+                "since and until need a time zone, as in 2026-11-23T10:00:00+00:00",
+            )
+    with svc.store.read() as conn:
+        events = audit.query(
+            conn,
+            svc.pod.id,
+            actor=args.get("actor"),
+            action=args.get("action"),
+            outcome=args.get("outcome"),
+            resource=args.get("resource"),
+            since=since,
+            until=until,
+            before_id=before,
+            limit=max(limit, 1),
+        )
+    return {
+        "events": [
+            {
+                "id": e.id,
+                "at": _iso(e.at),
+                "actor": e.actor,
+                "action": e.action,
+                "resource": e.resource,
+                "outcome": e.outcome,
+                "detail": e.detail,
+            }
+            for e in events
+        ]
+    }

@@ -1,0 +1,134 @@
+"""RFC 9457 problem details: the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from pds import consent, resources
+from pds.store import SchemaOutOfDate
+
+PROBLEM_TYPES = "https://w3id.org/vrm-pod/problems#"
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """An HTTP-level refusal raised by the server itself (size limits, negotiation...)."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+# Domain error -> (status, type slug, title). Subclasses are looked up along their MRO.
+STATUS: dict[type[Exception], tuple[int, str, str]] = {
+    resources.InvalidPath: (400, "invalid-path", "Invalid resource path"),
+    resources.RemoteContextRefused: (
+        400,
+        "remote-context-refused",
+        "Remote JSON-LD context refused",
+    ),
+    resources.RDFSyntaxError: (400, "malformed-rdf", "Malformed RDF"),
+    resources.ResourceNotFound: (404, "not-found", "Not found"),
+    resources.NotADocument: (405, "not-a-document", "A container cannot be written"),
+    resources.ContainerNotEmpty: (409, "container-not-empty", "Container not empty"),
+    resources.ResourceExists: (412, "precondition-failed", "Precondition failed"),
+    resources.ETagMismatch: (412, "precondition-failed", "Precondition failed"),
+    resources.UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
+    resources.UpdateRefused: (422, "update-refused", "SPARQL Update refused"),
+    resources.ShapeViolation: (422, "shape-violation", "The data does not fit its shape"),
+    consent.NotAuthenticated: (401, "unauthenticated", "Authentication required"),
+    consent.InvalidCredentials: (401, "invalid-credentials", "Invalid credentials"),
+    consent.InvalidSetupCode: (403, "invalid-setup-code", "Invalid setup code"),
+    consent.UnknownToken: (404, "unknown-token", "Unknown token"),
+    consent.AlreadyClaimed: (409, "already-claimed", "Pod already claimed"),
+    consent.NotClaimed: (409, "not-claimed", "Pod not claimed yet"),
+    consent.WeakPassword: (422, "weak-password", "Password not accepted"),
+    consent.InvalidInput: (422, "invalid-input", "Invalid input"),
+    consent.TooManyAttempts: (429, "too-many-attempts", "Too many attempts"),
+    SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
+}
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = {"type": PROBLEM_TYPES + slug, "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def _from_domain(error: Exception) -> Response:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            status, slug, title = STATUS[cls]
+            break
+    else:  # pragma: no cover - every domain base class is mapped
+        raise error
+    headers, extra = {}, {}
+    if isinstance(error, consent.NotAuthenticated | consent.InvalidCredentials):
+        challenge = 'Bearer realm="pod"'
+        if isinstance(error, consent.InvalidCredentials):
+            challenge += ', error="invalid_token"'
+        headers["WWW-Authenticate"] = challenge
+    if isinstance(error, consent.TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, resources.ShapeViolation):
+        extra["violations"] = error.violations
+    if isinstance(error, resources.RDFSyntaxError) and error.line:
+        extra.update(line=error.line, column=error.column)
+    if isinstance(error, resources.UnsupportedMediaType):
+        headers["Accept-Post"] = ", ".join(error.supported)
+    return problem_response(status, slug, title, str(error), headers, **extra)
+
+
+def register(app: Flask) -> None:
+    """Route every error the app can meet to a problem+json response."""
+
+    @app.errorhandler(Problem)
+    def _problem(error: Problem):
+        return problem_response(
+            error.status, error.slug, error.title, error.detail, error.headers, **error.extra
+        )
+
+    for cls in STATUS:
+        app.register_error_handler(cls, _from_domain)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        slug = (error.name or "error").lower().replace(" ", "-")
+        response = problem_response(error.code or 500, slug, error.name, error.description or "")
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        return problem_response(
+            500,
+            "internal-error",
+            "Internal server error",
+            "the pod failed to handle this request; the error is logged",
+        )

@@ -1,0 +1,155 @@
+"""The pod's settings: one typed table, read from flags, environment and a TOML file.
+
+Precedence, highest first: command-line flags, ``PDS_*`` environment variables, the config
+file (``--config``/``PDS_CONFIG``, else ``<data_dir>/pds.toml`` if present), built-in defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pod cannot use; the message says which and why."""
+
+
+def _field(default: Any, help: str, **kw: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"help": help, **kw})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _field(Path("pds-data"), "Directory for the SQLite database and secrets.")
+    database_url: str = _field(
+        "",
+        "SQLAlchemy URL. Empty: SQLite in the data directory. PostgreSQL for providers: "
+        "postgresql+psycopg://user@host/db.",
+    )
+    host: str = _field("127.0.0.1", "Address to listen on. 0.0.0.0 exposes the pod to the network.")
+    port: int = _field(8000, "Port to listen on.")
+    base_url: str = _field(
+        "",
+        "Public URL of the pod (scheme, host, port), used in resource IRIs and tokens. "
+        "Empty: http://<host>:<port>.",
+    )
+    pod: str = _field("default", "Name of the pod this server serves.")
+    workers: int = _field(2, "Worker processes for `pds serve`.")
+    max_body_bytes: int = _field(1_048_576, "Largest request body accepted, in bytes.")
+    secret_key: str = _field(
+        "",
+        "Key for signing sessions. Empty: generated on init and kept in <data_dir>/secret_key "
+        "(mode 0600). Set it explicitly when several servers share one database.",
+        secret=True,
+    )
+    trusted_proxies: int = _field(
+        0, "Number of reverse proxies in front of the pod whose X-Forwarded-* headers to trust."
+    )
+    log_level: str = _field("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'pds.sqlite3').resolve()}"
+
+    @property
+    def effective_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as plain values, secrets masked: safe to print or export."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret") and value:
+                value = "********"
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def env_name(name: str) -> str:
+    return f"PDS_{name.upper()}"
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = FIELDS[name].type
+    try:
+        if kind == "int":
+            value = int(raw)
+            if value < 0:
+                raise ValueError
+            return value
+        if kind == "Path":
+            return Path(raw).expanduser()
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a non-negative whole number, not {raw!r}") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            table = tomllib.load(fh)
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(table) - set(FIELDS))
+    if unknown:
+        raise SettingsError(f"config file {path} has unknown settings: {', '.join(unknown)}")
+    return table
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Merge flags, environment and config file over the defaults (flags win)."""
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    env = os.environ if env is None else env
+    from_env = {name: env[env_name(name)] for name in FIELDS if env_name(name) in env}
+
+    data_dir = Path(flags.get("data_dir") or from_env.get("data_dir") or "pds-data").expanduser()
+    if config_file is None and env.get("PDS_CONFIG"):
+        config_file = Path(env["PDS_CONFIG"])
+    if config_file is None and (data_dir / "pds.toml").is_file():
+        config_file = data_dir / "pds.toml"
+    from_file = _read_file(config_file) if config_file else {}
+
+    merged = {**from_file, **from_env, **flags}
+    values = {name: _coerce(name, value) for name, value in merged.items()}
+    settings = Settings(**values)
+    if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(
+            f"log_level must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}"
+        )
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> Settings:
+    """Return settings with a secret key: the configured one, or one kept in the data directory."""
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once must not both write a key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if not key:
+        raise SettingsError(f"{path} is empty: delete it to generate a new key")
+    return dataclasses.replace(settings, secret_key=key)

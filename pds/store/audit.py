@@ -1,0 +1,80 @@
+"""The audit log: what happened in a pod, who did it, and how it ended."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from pds.store.store import utcnow
+from pds.store.tables import audit_events as t
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    resource: str | None
+    outcome: str
+    detail: dict[str, Any]
+
+
+def record(
+    conn: sa.Connection,
+    pod_id: str,
+    *,
+    actor: str,
+    action: str,
+    outcome: str,
+    resource: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        t.insert().values(
+            pod_id=pod_id,
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            resource=resource,
+            outcome=outcome,
+            detail=detail or {},
+        )
+    )
+
+
+def query(
+    conn: sa.Connection,
+    pod_id: str,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    outcome: str | None = None,
+    resource: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[AuditEvent]:
+    """Newest first. `before_id` pages backwards through the log."""
+    q = sa.select(t.c.id, t.c.at, t.c.actor, t.c.action, t.c.resource, t.c.outcome, t.c.detail)
+    q = q.where(t.c.pod_id == pod_id)
+    for column, value in (
+        (t.c.actor, actor),
+        (t.c.action, action),
+        (t.c.outcome, outcome),
+        (t.c.resource, resource),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    if since is not None:
+        q = q.where(t.c.at >= since)
+    if until is not None:
+        q = q.where(t.c.at < until)
+    if before_id is not None:
+        q = q.where(t.c.id < before_id)
+    rows = conn.execute(q.order_by(t.c.id.desc()).limit(limit))
+    return [AuditEvent(*r) for r in rows]

@@ -1,0 +1,47 @@
+"""The handle the rest of the pod holds on its database."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+from pds.store.engine import open_engine
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Store:
+    """One database (SQLite file or PostgreSQL), shared by every pod it holds."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(open_engine(url))
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction: on SQLite it does not take the write lock."""
+        with self.engine.connect() as conn:
+            conn.execution_options(pds_read_only=True)
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
