@@ -13,8 +13,8 @@ log = logging.getLogger(__name__)
 def open_pod(store: Store, pod_id: str, base_url: str) -> PodRef:
     """The pod `pod_id`, created with `base_url` if it does not exist yet.
 
-    The stored base URL wins over `base_url`: every IRI in the pod's documents is built on it.
-    Moving a pod to a new URL is an export and an import, which rewrites them.
+    Documents are stored independent of the base URL, so a changed `base_url` (a new port or
+    domain) is simply recorded.
     """
     for _attempt in range(2):
         try:
@@ -27,10 +27,7 @@ def open_pod(store: Store, pod_id: str, base_url: str) -> PodRef:
         except AlreadyExists:  # another worker created it a moment ago
             continue
     if row.base_url != base_url:
-        log.warning(
-            "pod %r keeps its base URL %s (configured: %s); export and import to move it",
-            pod_id,
-            row.base_url,
-            base_url,
-        )
-    return PodRef(row.id, row.base_url)
+        log.info("pod %r moves from %s to %s", pod_id, row.base_url, base_url)
+        with store.begin() as conn:
+            pods.update(conn, pod_id, base_url=base_url)
+    return PodRef(row.id, base_url)

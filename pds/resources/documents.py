@@ -50,6 +50,16 @@ class Document:
     is_container: bool = False
 
 
+def to_storage(graph: Graph, pod: PodRef) -> str:
+    """The stored form of a document: Turtle, with the pod's IRIs moved to STORAGE_BASE."""
+    return rdf.serialize(rdf.rebase(graph, pod.base_url, rdf.STORAGE_BASE), rdf.TURTLE).decode()
+
+
+def from_storage(body: str, pod: PodRef, path: str) -> Graph:
+    stored = rdf.parse(body.encode(), rdf.TURTLE, paths.resource_iri(rdf.STORAGE_BASE, path))
+    return rdf.rebase(stored, rdf.STORAGE_BASE, pod.base_url)
+
+
 def etag_of(body: str) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:32]
 
@@ -85,7 +95,7 @@ class Documents:
             if graph is None:
                 row = rows.get(conn, pod.id, path)
         if graph is None:
-            etag, graph = row.etag, rdf.parse(row.body.encode(), rdf.TURTLE, iri)
+            etag, graph = row.etag, from_storage(row.body, pod, path)
             self._graphs.put((pod.id, path, etag), graph)
         return Document(path, iri, etag, graph)
 
@@ -151,7 +161,7 @@ class Documents:
         if_match: frozenset[str] | None = None,
         if_none_match: bool = False,
     ) -> tuple[str, bool]:
-        body = rdf.serialize(graph, rdf.TURTLE).decode()
+        body = to_storage(graph, pod)
         new_etag = etag_of(body)
         for _attempt in range(_WRITE_ATTEMPTS):
             try:
@@ -187,7 +197,7 @@ class Documents:
                     raise ETagMismatch(_stale(path, current))
                 graph = rdf.new_graph()
                 if current is not None:
-                    graph = rdf.parse(rows.get(conn, pod.id, path).body.encode(), rdf.TURTLE, base)
+                    graph = from_storage(rows.get(conn, pod.id, path).body, pod, path)
             apply_update(graph, update, base)
             validation.validate(graph, path)
             try:

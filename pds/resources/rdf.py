@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
@@ -31,6 +31,26 @@ PREFIXES = {
     "dcterms": "http://purl.org/dc/terms/",
     "pds": str(schemas.VOCAB),
 }
+
+
+STORAGE_BASE = "https://pod.invalid"
+"""IRIs under the pod's base URL are stored under this base instead, so a pod can change its
+address (port, domain) without rewriting its documents."""
+
+
+def rebase(graph: Graph, old_base: str, new_base: str) -> Graph:
+    """A copy of `graph` with every IRI under `old_base`/ moved under `new_base`/."""
+    prefix = old_base + "/"
+
+    def move(term):
+        if isinstance(term, URIRef) and term.startswith(prefix):
+            return URIRef(new_base + term[len(old_base) :])
+        return term
+
+    out = new_graph()
+    for s, p, o in graph:
+        out.add((move(s), move(p), move(o)))
+    return out
 
 
 def new_graph() -> Graph:

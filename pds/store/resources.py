@@ -58,9 +58,11 @@ def create(
     media_type: str,
     body: str,
     etag: str,
-    now: dt.datetime | None = None,
+    created_at: dt.datetime | None = None,
+    updated_at: dt.datetime | None = None,
 ) -> None:
-    now = now or utcnow()
+    """Insert a new row; the timestamps default to now (an import passes the originals)."""
+    created_at = created_at or utcnow()
     if get_etag(conn, pod_id, path) is not None:
         raise AlreadyExists(path)
     try:
@@ -71,8 +73,8 @@ def create(
                 media_type=media_type,
                 body=body,
                 etag=etag,
-                created_at=now,
-                updated_at=now,
+                created_at=created_at,
+                updated_at=updated_at or created_at,
             )
         )
     except sa.exc.IntegrityError:  # a concurrent creator won the race

@@ -1,0 +1,325 @@
+"""Export a whole pod to one archive, and import it into an empty pod, atomically.
+
+The archive is a gzipped tar holding:
+
+- ``manifest.json``: format, version, the pod's base URL, every resource path with its
+  timestamps, and the SHA-256 of every other member;
+- ``resources.trig``: every document as a named graph, named by its IRI;
+- ``pod.json``: the pod's settings and owner credentials (hashes only);
+- ``tables/<name>.json``: the rows of the other pod-keyed tables (tokens, audit, ...).
+
+Import reads members into memory and never writes them to disk, so names like ``../x`` cannot
+escape anywhere; they are refused anyway, as are links, unknown or missing members and any
+mismatch with the manifest. Everything is validated before one transaction writes it all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+import sqlalchemy as sa
+from rdflib import Dataset, URIRef
+
+from pds.resources import PodRef, ResourceError, rdf
+from pds.resources.documents import etag_of, from_storage, to_storage
+from pds.resources.paths import DATA_PREFIX, check_path, resource_iri
+from pds.resources.validation import validate
+from pds.store import Store, pods
+from pds.store import resources as resource_rows
+from pds.store.engine import schema_revision
+from pds.store.store import utcnow
+from pds.store.tables import EXPORTED_TABLES, UTCDateTime
+
+FORMAT = "vrm-pod-export"
+VERSION = 1
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+Progress = Callable[[int], None]
+
+
+class ArchiveError(Exception):
+    """The archive cannot be imported; the message says why and nothing was written."""
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def export_pod(store: Store, pod: PodRef, out: IO[bytes], progress: Progress | None = None) -> int:
+    """Write the pod to `out` as a .tar.gz archive; returns the number of resources."""
+    with store.read() as conn:
+        pod_row = pods.get(conn, pod.id)
+        rows = resource_rows.all_rows(conn, pod.id)
+        tables = {t.name: _dump_rows(conn, t, pod.id) for t in EXPORTED_TABLES}
+    revision, _head = schema_revision(store.engine)
+
+    dataset = Dataset()
+    for row in rows:
+        graph = from_storage(row.body, pod, row.path)
+        named = dataset.graph(URIRef(resource_iri(pod.base_url, row.path)))
+        for triple in graph:
+            named.add(triple)
+        if progress:
+            progress(1)
+
+    members = {
+        "resources.trig": dataset.serialize(format="trig", encoding="utf-8"),
+        "pod.json": _json(
+            {
+                "settings": pod_row.settings,
+                "claimed_at": _iso(pod_row.claimed_at),
+                "owner_password_hash": pod_row.owner_password_hash,
+            }
+        ),
+        **{f"tables/{name}.json": _json(table) for name, table in tables.items()},
+    }
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": utcnow().isoformat(),
+        "schema_revision": revision,
+        "pod": {"id": pod.id, "base_url": pod.base_url},
+        "resources": [
+            {
+                "path": r.path,
+                "created_at": r.created_at.isoformat(),
+                "updated_at": r.updated_at.isoformat(),
+            }
+            for r in rows
+        ],
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
+    }
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for name, data in {"manifest.json": _json(manifest), **members}.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o600, int(utcnow().timestamp())
+            tar.addfile(info, io.BytesIO(data))
+    return len(rows)
+
+
+def _dump_rows(conn: sa.Connection, table: sa.Table, pod_id: str) -> list[dict[str, Any]]:
+    columns = [c for c in table.columns if c.name != "pod_id" and not _generated(c)]
+    order = [c for c in table.primary_key.columns if c.name != "pod_id"]
+    result = conn.execute(sa.select(*columns).where(table.c.pod_id == pod_id).order_by(*order))
+    return [
+        {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in r._mapping.items()}
+        for r in result
+    ]
+
+
+def _generated(column: sa.Column) -> bool:
+    """Autoincrement keys are renumbered on import rather than copied."""
+    return column.primary_key and column.autoincrement is True
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=2, ensure_ascii=False).encode()
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+def import_pod(
+    store: Store, pod: PodRef, source: IO[bytes], progress: Progress | None = None
+) -> int:
+    """Load an archive made by `export_pod` into the empty pod `pod`; returns resource count.
+
+    IRIs under the exported pod's base URL are rewritten to `pod.base_url`, so an archive can
+    move a pod to a new address.
+    """
+    members = _read_members(source)
+    manifest = _manifest(members)
+    old_base = manifest["pod"]["base_url"]
+    documents = _documents(members["resources.trig"], manifest, old_base, pod, progress)
+    pod_state = _json_member(members, "pod.json", dict)
+    tables = {
+        t: _table_rows(t, _json_member(members, f"tables/{t.name}.json", list))
+        for t in EXPORTED_TABLES
+    }
+
+    with store.begin() as conn:
+        target = pods.lock(conn, pod.id)
+        if target.claimed_at is not None or resource_rows.all_rows(conn, pod.id):
+            raise ArchiveError(
+                "the target pod is not empty: import into a new data directory "
+                "(or a new pod name) so nothing is overwritten"
+            )
+        pods.update(
+            conn,
+            pod.id,
+            settings=_object(pod_state.get("settings", {}), "settings"),
+            owner_password_hash=pod_state.get("owner_password_hash"),
+            claimed_at=_time(pod_state.get("claimed_at")),
+            setup_code_hash=None,
+            setup_code_expires_at=None,
+        )
+        for path, (body, created_at, updated_at) in documents.items():
+            resource_rows.create(
+                conn,
+                pod.id,
+                path,
+                rdf.TURTLE,
+                body,
+                etag_of(body),
+                created_at=created_at,
+                updated_at=updated_at,
+            )
+        for table, rows in tables.items():
+            if not rows:
+                continue
+            try:
+                conn.execute(table.insert(), [{**row, "pod_id": pod.id} for row in rows])
+            except sa.exc.DBAPIError as exc:
+                raise ArchiveError(
+                    f"tables/{table.name}.json has values the database refuses: {exc.orig}"
+                ) from None
+    return len(documents)
+
+
+def _read_members(source: IO[bytes]) -> dict[str, bytes]:
+    members: dict[str, bytes] = {}
+    try:
+        with tarfile.open(fileobj=source, mode="r:gz") as tar:
+            for info in tar:
+                name = info.name
+                if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name:
+                    raise ArchiveError(f"refused: the archive member {name!r} points outside it")
+                if not info.isfile():
+                    raise ArchiveError(f"refused: {name!r} is a link or special file")
+                if info.size > MAX_MEMBER_BYTES:
+                    raise ArchiveError(f"refused: {name!r} is larger than {MAX_MEMBER_BYTES} bytes")
+                if name in members:
+                    raise ArchiveError(f"refused: {name!r} appears twice in the archive")
+                members[name] = tar.extractfile(info).read()
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ArchiveError(f"not a pod export (.tar.gz): {exc}") from None
+    return members
+
+
+def _manifest(members: dict[str, bytes]) -> dict[str, Any]:
+    manifest = _json_member(members, "manifest.json", dict)
+    if manifest.get("format") != FORMAT:
+        raise ArchiveError("not a pod export: manifest.json has the wrong format")
+    if manifest.get("version") != VERSION:
+        raise ArchiveError(
+            f"export format version {manifest.get('version')!r} is not supported "
+            f"(this pod reads version {VERSION})"
+        )
+    files = _object(manifest.get("files"), "manifest files")
+    expected = {
+        "manifest.json",
+        "resources.trig",
+        "pod.json",
+        *(f"tables/{t.name}.json" for t in EXPORTED_TABLES),
+    }
+    if set(files) | {"manifest.json"} != expected or set(members) != expected:
+        raise ArchiveError(
+            "the archive's members do not match the manifest: it was altered or "
+            "made by another version"
+        )
+    for name, digest in files.items():
+        if hashlib.sha256(members[name]).hexdigest() != digest:
+            raise ArchiveError(f"{name} was altered after export (its checksum does not match)")
+    base = (
+        manifest.get("pod", {}).get("base_url") if isinstance(manifest.get("pod"), dict) else None
+    )
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+        raise ArchiveError("the manifest has no valid pod base URL")
+    return manifest
+
+
+def _documents(
+    trig: bytes, manifest: dict, old_base: str, new_pod: PodRef, progress: Progress | None
+) -> dict[str, tuple[str, dt.datetime, dt.datetime]]:
+    listed = {}
+    try:
+        for entry in manifest.get("resources", []):
+            path = check_path(entry["path"])
+            listed[path] = (_time(entry["created_at"]), _time(entry["updated_at"]))
+    except (KeyError, TypeError, ResourceError) as exc:
+        raise ArchiveError(f"the manifest's resource list is invalid: {exc}") from None
+    dataset = Dataset()
+    try:
+        dataset.parse(data=trig.decode("utf-8"), format="trig", publicID=old_base + "/")
+    except Exception as exc:  # rdflib's TriG parser raises many kinds; all mean a bad file
+        raise ArchiveError(f"resources.trig is not valid TriG: {exc}") from None
+
+    prefix = old_base + DATA_PREFIX
+    out = {}
+    for graph in dataset.graphs():
+        name = str(graph.identifier)
+        if graph.identifier == dataset.default_graph.identifier or not len(graph):
+            if len(graph):
+                raise ArchiveError("resources.trig has triples outside any resource")
+            continue
+        if not name.startswith(prefix):
+            raise ArchiveError(f"resources.trig names a graph outside the pod: {name}")
+        path = name[len(prefix) :]
+        if path not in listed:
+            raise ArchiveError(f"resources.trig has {path}, which the manifest does not list")
+        rebased = rdf.rebase(graph, old_base, new_pod.base_url)
+        try:
+            check_path(path)
+            validate(rebased, path)
+        except ResourceError as exc:
+            raise ArchiveError(f"{path}: {exc}") from None
+        out[path] = (to_storage(rebased, new_pod), *listed[path])
+        if progress:
+            progress(1)
+    missing = set(listed) - set(out)
+    if missing:
+        raise ArchiveError(
+            f"the manifest lists resources missing from resources.trig: "
+            f"{', '.join(sorted(missing)[:5])}"
+        )
+    return out
+
+
+def _table_rows(table: sa.Table, rows: Iterable[Any]) -> list[dict[str, Any]]:
+    columns = {c.name: c for c in table.columns if c.name != "pod_id" and not _generated(c)}
+    out = []
+    for row in rows:
+        if not isinstance(row, dict) or set(row) != set(columns):
+            raise ArchiveError(f"tables/{table.name}.json has a row with unexpected fields")
+        out.append(
+            {k: _time(v) if isinstance(columns[k].type, UTCDateTime) else v for k, v in row.items()}
+        )
+    return out
+
+
+def _json_member(members: dict[str, bytes], name: str, kind: type) -> Any:
+    try:
+        value = json.loads(members[name])
+    except KeyError:
+        raise ArchiveError(f"not a pod export: {name} is missing") from None
+    except ValueError as exc:
+        raise ArchiveError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, kind):
+        raise ArchiveError(f"{name} does not hold a JSON {kind.__name__}")
+    return value
+
+
+def _object(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise ArchiveError(f"the archive's {what} is not a JSON object")
+    return value
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ArchiveError(f"{value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ArchiveError(f"{value!r} has no time zone")
+    return moment

@@ -1,0 +1,272 @@
+"""The `pds` command: set up, run and look after a pod.
+
+Settings come from flags, then PDS_* environment variables, then the config file
+(--config, PDS_CONFIG, or <data dir>/pds.toml), then defaults. `pds settings` shows the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pds import schemas
+from pds.archive import ArchiveError, export_pod, import_pod
+from pds.consent import ConsentError, OwnerAccount, open_pod
+from pds.resources import PodRef, ResourceError, ResourceExists
+from pds.resources.documents import Documents
+from pds.settings import FIELDS, Settings, SettingsError, ensure_secret_key, load_settings
+from pds.store import Store, migrate
+from pds.store.engine import schema_revision
+
+
+@dataclasses.dataclass
+class Context:
+    flags: dict
+    config: Path | None
+
+    def settings(self, **more) -> Settings:
+        try:
+            return load_settings({**self.flags, **more}, config_file=self.config)
+        except SettingsError as exc:
+            raise click.UsageError(str(exc)) from None
+
+
+def _help(name: str) -> str:
+    return FIELDS[name].metadata["help"] + f" [env: PDS_{name.upper()}]"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=_help("data_dir") + " [default: ./pds-data]",
+)
+@click.option("--database-url", help=_help("database_url"))
+@click.option("--pod", help=_help("pod"))
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TOML file with settings (keys as in `pds settings`). [env: PDS_CONFIG]",
+)
+@click.version_option(package_name="vrm-pod")
+@click.pass_context
+def main(ctx: click.Context, data_dir, database_url, pod, config) -> None:
+    """A personal data pod: your profile and preferences, shared with vendors on your terms.
+
+    \b
+    Quick start:
+      pds serve            # creates ./pds-data, prints a setup code, serves on 127.0.0.1:8000
+    Then open the pod, or claim it with the setup code through the owner API (see README).
+    """
+    ctx.obj = Context({"data_dir": data_dir, "database_url": database_url, "pod": pod}, config)
+
+
+def _open(settings: Settings, *, create: bool = True) -> tuple[Store, PodRef]:
+    """Open the store (migrated) and the pod, with readable errors."""
+    try:
+        store = Store.from_url(settings.effective_database_url)
+        current, head = schema_revision(store.engine)
+        if current != head:
+            if not create:
+                raise click.ClickException(
+                    f"the database schema is at {current or 'nothing'}, this pod needs {head}: "
+                    "run `pds migrate`"
+                )
+            migrate(store.engine)
+        return store, open_pod(store, settings.pod, settings.effective_base_url)
+    except click.ClickException:
+        raise
+    except Exception as exc:  # connection refused, bad URL, permissions...: say what to check
+        raise click.ClickException(
+            f"cannot open the database {_redacted(settings.effective_database_url)}: {exc}\n"
+            "Check --database-url / PDS_DATABASE_URL and that the database server is running."
+        ) from None
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _prepare(settings: Settings) -> tuple[Settings, Store, PodRef]:
+    """Everything `init` does: data directory (0700), secret key (0600), schema, pod."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        os.chmod(settings.data_dir, 0o700)
+    settings = ensure_secret_key(settings)
+    store, pod = _open(settings)
+    return settings, store, pod
+
+
+def _announce_setup_code(store: Store, pod: PodRef) -> None:
+    owner = OwnerAccount(store)
+    if owner.is_claimed(pod.id):
+        return
+    code = owner.issue_setup_code(pod.id)
+    click.echo(
+        f"\n  This pod has no owner yet. Claim it at {pod.base_url}/ with the setup code:\n\n"
+        f"      {code}\n\n"
+        "  The code works once and for 24 hours; `pds init` prints a new one.\n",
+        err=True,
+    )
+
+
+@main.command()
+@click.option("--base-url", help=_help("base_url"))
+@click.option("--demo", is_flag=True, help="Fill the pod with sample profile and preferences.")
+@click.pass_obj
+def init(ctx: Context, base_url, demo) -> None:
+    """Create the data directory, secrets and database; print a setup code."""
+    settings, store, pod = _prepare(ctx.settings(base_url=base_url))
+    click.echo(f"Pod {pod.id!r} at {pod.base_url}, data in {settings.data_dir.resolve()}")
+    if demo:
+        documents = Documents(store)
+        for path, turtle in schemas.sample_documents().items():
+            try:
+                documents.put(pod, path, turtle.encode(), "text/turtle", if_none_match=True)
+                click.echo(f"  added sample {path}")
+            except ResourceExists:
+                click.echo(f"  kept existing {path}")
+    _announce_setup_code(store, pod)
+
+
+@main.command()
+@click.option("--host", help=_help("host"))
+@click.option("--port", type=int, help=_help("port"))
+@click.option("--base-url", help=_help("base_url"))
+@click.option("--workers", type=click.IntRange(1, 64), help=_help("workers"))
+@click.pass_obj
+def serve(ctx: Context, host, port, base_url, workers) -> None:
+    """Run the pod with gunicorn (initialising it on first run)."""
+    settings, store, pod = _prepare(
+        ctx.settings(host=host, port=port, base_url=base_url, workers=workers)
+    )
+    _announce_setup_code(store, pod)
+    store.dispose()  # workers open their own connections after the fork
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {settings.host}: put TLS in front of the pod.", err=True)
+    from pds.server.gunicorn import serve as run_gunicorn
+
+    run_gunicorn(settings)
+
+
+@main.command("migrate")
+@click.pass_obj
+def migrate_command(ctx: Context) -> None:
+    """Bring the database schema up to date (safe to repeat)."""
+    settings = ctx.settings()
+    store = Store.from_url(settings.effective_database_url)
+    before, head = schema_revision(store.engine)
+    migrate(store.engine)
+    click.echo(f"schema {before or 'empty'} -> {head}" if before != head else f"schema at {head}")
+
+
+@main.command()
+@click.pass_obj
+def passwd(ctx: Context) -> None:
+    """Set the owner's password (also claims an unclaimed pod)."""
+    store, pod = _open(ctx.settings(), create=False)
+    password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        OwnerAccount(store).set_password(pod.id, password)
+    except ConsentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("Password changed.")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for scripts (sent as `Authorization: Bearer <token>`)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.pass_obj
+def token_create(ctx: Context, name: str) -> None:
+    """Create a token called NAME and print it (it is shown only once)."""
+    store, pod = _open(ctx.settings(), create=False)
+    try:
+        created, secret = OwnerAccount(store).create_token(pod.id, name)
+    except ConsentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Token {created.id} ({created.name}), shown only this once:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@click.pass_obj
+def token_list(ctx: Context) -> None:
+    """List tokens (never their secrets)."""
+    store, pod = _open(ctx.settings(), create=False)
+    rows = OwnerAccount(store).list_tokens(pod.id)
+    if not rows:
+        click.echo("No tokens. Create one with `pds token create NAME`.")
+    for t in rows:
+        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "active"
+        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        click.echo(f"{t.id}  {t.name:<24} {state:<18} created {t.created_at:%Y-%m-%d}, {used}")
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def token_revoke(ctx: Context, token_id: str) -> None:
+    """Revoke the token TOKEN_ID: it stops working at once."""
+    store, pod = _open(ctx.settings(), create=False)
+    try:
+        OwnerAccount(store).revoke_token(pod.id, token_id)
+    except ConsentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Token {token_id} revoked.")
+
+
+@main.command("export")
+@click.argument("archive", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.pass_obj
+def export_command(ctx: Context, archive: Path) -> None:
+    """Write the whole pod to ARCHIVE (.tar.gz): data, grants, audit and settings."""
+    store, pod = _open(ctx.settings(), create=False)
+    tmp = archive.with_name(archive.name + ".partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds personal data
+    with (
+        os.fdopen(fd, "wb") as out,
+        click.progressbar(length=0, label="Exporting", file=sys.stderr) as bar,
+    ):
+        count = export_pod(store, pod, out, progress=bar.update)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, archive)
+    click.echo(f"Exported {count} resources to {archive} (keep it safe: it holds your data).")
+
+
+@main.command("import")
+@click.argument("archive", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--base-url", help=_help("base_url"))
+@click.pass_obj
+def import_command(ctx: Context, archive: Path, base_url) -> None:
+    """Load ARCHIVE (made by `pds export`) into a new, empty pod. All or nothing."""
+    _settings, store, pod = _prepare(ctx.settings(base_url=base_url))
+    try:
+        with (
+            archive.open("rb") as source,
+            click.progressbar(length=0, label="Importing", file=sys.stderr) as bar,
+        ):
+            count = import_pod(store, pod, source, progress=bar.update)
+    except (ArchiveError, ResourceError) as exc:
+        raise click.ClickException(f"import refused, nothing was changed: {exc}") from None
+    click.echo(f"Imported {count} resources into pod {pod.id!r} at {pod.base_url}.")
+
+
+@main.command("settings")
+@click.pass_obj
+def settings_command(ctx: Context) -> None:
+    """Show the settings in force (secrets masked) and where each can be set."""
+    settings = ctx.settings()
+    for name, value in settings.describe().items():
+        click.echo(f"{name:<16} = {value!r:<40}  # PDS_{name.upper()}")
