@@ -82,16 +82,23 @@ def _open(settings: Settings, *, create: bool = True) -> tuple[Store, PodRef]:
     except click.ClickException:
         raise
     except Exception as exc:  # connection refused, bad URL, permissions...: say what to check
-        raise click.ClickException(
-            f"cannot open the database {_redacted(settings.effective_database_url)}: {exc}\n"
-            "Check --database-url / PDS_DATABASE_URL and that the database server is running."
-        ) from None
+        raise _cannot_open(settings, exc) from None
+
+
+def _cannot_open(settings: Settings, exc: Exception) -> click.ClickException:
+    return click.ClickException(
+        f"cannot open the database {_redacted(settings.effective_database_url)}: {exc}\n"
+        "Check --database-url / PDS_DATABASE_URL and that the database server is running."
+    )
 
 
 def _redacted(url: str) -> str:
-    from sqlalchemy import make_url
+    from sqlalchemy import exc, make_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:  # unparsable: it may still hold a password, so show none of it
+        return "(an unreadable URL)"
 
 
 def _prepare(settings: Settings) -> tuple[Settings, Store, PodRef]:
@@ -161,9 +168,12 @@ def serve(ctx: Context, host, port, base_url, workers) -> None:
 def migrate_command(ctx: Context) -> None:
     """Bring the database schema up to date (safe to repeat)."""
     settings = ctx.settings()
-    store = Store.from_url(settings.effective_database_url)
-    before, head = schema_revision(store.engine)
-    migrate(store.engine)
+    try:
+        store = Store.from_url(settings.effective_database_url)
+        before, head = schema_revision(store.engine)
+        migrate(store.engine)
+    except Exception as exc:  # as in _open: a readable error, not a traceback
+        raise _cannot_open(settings, exc) from None
     click.echo(f"schema {before or 'empty'} -> {head}" if before != head else f"schema at {head}")
 
 
@@ -234,6 +244,7 @@ def export_command(ctx: Context, archive: Path) -> None:
     store, pod = _open(ctx.settings(), create=False)
     tmp = archive.with_name(archive.name + ".partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds personal data
+    os.fchmod(fd, 0o600)  # a stale .partial left by an interrupted export keeps its old mode
     with (
         os.fdopen(fd, "wb") as out,
         click.progressbar(length=0, label="Exporting", file=sys.stderr) as bar,
@@ -242,7 +253,7 @@ def export_command(ctx: Context, archive: Path) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, archive)
-    click.echo(f"Exported {count} resources to {archive} (keep it safe: it holds your data).")
+    click.echo(f"Exported {count} resource(s) to {archive} (keep it safe: it holds your data).")
 
 
 @main.command("import")
@@ -260,7 +271,7 @@ def import_command(ctx: Context, archive: Path, base_url) -> None:
             count = import_pod(store, pod, source, progress=bar.update)
     except (ArchiveError, ResourceError) as exc:
         raise click.ClickException(f"import refused, nothing was changed: {exc}") from None
-    click.echo(f"Imported {count} resources into pod {pod.id!r} at {pod.base_url}.")
+    click.echo(f"Imported {count} resource(s) into pod {pod.id!r} at {pod.base_url}.")
 
 
 @main.command("settings")
@@ -269,4 +280,6 @@ def settings_command(ctx: Context) -> None:
     """Show the settings in force (secrets masked) and where each can be set."""
     settings = ctx.settings()
     for name, value in settings.describe().items():
+        if name == "database_url" and value:
+            value = _redacted(value)  # a password in the URL is as secret as secret_key
         click.echo(f"{name:<16} = {value!r:<40}  # PDS_{name.upper()}")

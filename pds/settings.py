@@ -51,6 +51,11 @@ class Settings:
         0, "Number of reverse proxies in front of the pod whose X-Forwarded-* headers to trust."
     )
     log_level: str = _field("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
+    allow_private_callbacks: bool = _field(
+        False,
+        "Let vendor callbacks point to private or local addresses (http allowed too). "
+        "Only for development, where vendors run on the same machine.",
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -80,6 +85,14 @@ def env_name(name: str) -> str:
 
 def _coerce(name: str, raw: Any) -> Any:
     kind = FIELDS[name].type
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(raw).strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
     try:
         if kind == "int":
             value = int(raw)

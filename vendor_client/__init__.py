@@ -1,3 +1,49 @@
-"""Client library for vendors talking to a personal data pod (grows with the grants protocol)."""
+"""Client library for vendors talking to a customer's personal data pod.
+
+A vendor holds one key pair (`VendorKey`); its thumbprint is the vendor id. With a
+`PodClient` the vendor discovers a pod, asks for access (`request_access`), waits for the
+customer's decision (`PendingRequest.wait`), then reads or appends with the `Grant`, each
+request signed with a fresh DPoP proof (`DPoPAuth`, usable with any `requests.Session`).
+
+Nothing here depends on the pod's server code: only on the HTTP protocol (docs/protocol.md).
+"""
+
+from vendor_client.client import Grant, PendingRequest, PodClient, PodConfiguration
+from vendor_client.dpop import DPoPAuth, make_proof
+from vendor_client.errors import (
+    AccessDenied,
+    GrantError,
+    GrantExpired,
+    GrantRevoked,
+    InvalidProof,
+    NotFound,
+    PodUnreachable,
+    ProtocolError,
+    RateLimited,
+    RequestDenied,
+    VendorClientError,
+)
+from vendor_client.keys import VendorKey
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AccessDenied",
+    "DPoPAuth",
+    "Grant",
+    "GrantError",
+    "GrantExpired",
+    "GrantRevoked",
+    "InvalidProof",
+    "NotFound",
+    "PendingRequest",
+    "PodClient",
+    "PodConfiguration",
+    "PodUnreachable",
+    "ProtocolError",
+    "RateLimited",
+    "RequestDenied",
+    "VendorClientError",
+    "VendorKey",
+    "make_proof",
+]

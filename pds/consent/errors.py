@@ -41,3 +41,39 @@ class InvalidInput(ConsentError):
 
 class UnknownToken(ConsentError):
     pass
+
+
+class InvalidProof(ConsentError):
+    """A DPoP proof is missing, malformed, stale, replayed or made for another request."""
+
+
+class InvalidGrant(ConsentError):
+    """The grant token is malformed, wrongly signed, or not for this pod."""
+
+
+class GrantExpired(InvalidGrant):
+    pass
+
+
+class GrantRevoked(InvalidGrant):
+    pass
+
+
+class InsufficientScope(ConsentError):
+    """The grant does not cover this resource or mode."""
+
+
+class RequestNotFound(ConsentError):
+    pass
+
+
+class GrantNotFound(ConsentError):
+    pass
+
+
+class AlreadyDecided(ConsentError):
+    pass
+
+
+class RateLimited(TooManyAttempts):
+    pass

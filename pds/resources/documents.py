@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import secrets
 
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
-from pds.resources import paths, rdf, validation
+from pds.resources import paths, rdf, validation, views
 from pds.resources.cache import LRUCache
 from pds.resources.errors import (
     ContainerNotEmpty,
@@ -99,10 +100,38 @@ class Documents:
             self._graphs.put((pod.id, path, etag), graph)
         return Document(path, iri, etag, graph)
 
-    def render(self, pod: PodRef, document: Document, media_type: str) -> bytes:
-        """`document` serialized as `media_type`, cached for as long as its ETag is current."""
-        key = (pod.id, document.path, document.etag, media_type)
-        return self._bodies.get_or_make(key, lambda: rdf.serialize(document.graph, media_type))
+    def render(
+        self, pod: PodRef, document: Document, media_type: str, fields: frozenset[str] | None = None
+    ) -> bytes:
+        """`document` serialized as `media_type`, cached for as long as its ETag is current.
+
+        With `fields`, only those predicates (and the nodes they lead to) are included.
+        """
+        key = (pod.id, document.path, document.etag, media_type, fields)
+
+        def make() -> bytes:
+            graph = document.graph
+            if fields is not None:
+                graph = views.project(graph, fields, document.iri)
+            return rdf.serialize(graph, media_type)
+
+        return self._bodies.get_or_make(key, make)
+
+    def create_in(
+        self, pod: PodRef, container: str, body: bytes, media_type: str, slug: str | None = None
+    ) -> tuple[str, str]:
+        """Add a new document to `container` (POST); returns (path, ETag). Never overwrites."""
+        paths.check_path(container)
+        if not paths.is_container(container):
+            raise NotADocument(f"{container} is a document: POST to a container (ending in /)")
+        name = _slug(slug) or secrets.token_urlsafe(9)
+        path = container + name
+        try:
+            etag, _created = self.put(pod, path, body, media_type, if_none_match=True)
+        except ResourceExists:
+            path = container + f"{name}-{secrets.token_hex(3)}"
+            etag, _created = self.put(pod, path, body, media_type, if_none_match=True)
+        return path, etag
 
     def _container(self, pod: PodRef, path: str) -> Document:
         with self.store.read() as conn:
@@ -236,6 +265,15 @@ class Documents:
         paths.check_path(path)
         if paths.is_container(path):
             raise NotADocument(f"{path} is a container: write documents inside it")
+
+
+def _slug(hint: str | None) -> str | None:
+    """A safe document name from a client's Slug header, or None to pick one."""
+    if not hint:
+        return None
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in hint)
+    cleaned = cleaned.strip("-_")[:64]
+    return cleaned or None
 
 
 def _stale(path: str, current: str | None) -> str:

@@ -6,9 +6,9 @@ import argon2
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pds.consent import OwnerAccount, open_pod
+from pds.consent import Consent, OwnerAccount, open_pod
 from pds.resources import Documents
-from pds.server import data, owner_api, problems, wellknown
+from pds.server import data, grants_api, owner_api, owner_grants, problems, wellknown
 from pds.server.services import Services
 from pds.settings import Settings, ensure_secret_key
 from pds.store import Store, require_current_schema
@@ -52,10 +52,11 @@ def create_app(
         pod=pod,
         documents=Documents(store),
         owner=OwnerAccount(store, password_hasher),
+        consent=Consent(store, pod, allow_private_callbacks=settings.allow_private_callbacks),
     )
 
     problems.register(app)
-    for blueprint in (data.bp, owner_api.bp, wellknown.bp):
+    for blueprint in (data.bp, owner_api.bp, owner_grants.bp, grants_api.bp, wellknown.bp):
         app.register_blueprint(blueprint)
 
     @app.after_request

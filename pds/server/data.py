@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from pds.consent.access import VendorAccess
+from pds.consent.scopes import APPEND, READ
 from pds.resources import TURTLE, Document, RDFSyntaxError, UnsupportedMediaType
-from pds.resources.paths import DATA_PREFIX
+from pds.resources.documents import etag_of
+from pds.resources.paths import DATA_PREFIX, check_path
 from pds.server.auth import require_owner
+from pds.server.grants_api import public_url
 from pds.server.http import entity_tags, negotiate, read_body
 from pds.server.services import services
 
 bp = Blueprint("data", __name__)
 
 SPARQL_UPDATE = "application/sparql-update"
-DOCUMENT_METHODS = "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
-CONTAINER_METHODS = "GET, HEAD, DELETE, OPTIONS"
+WRITE = "write"  # no grant mode allows it: vendors only read, or append new documents
+DOCUMENT_METHODS = "GET, HEAD, PUT, PATCH, DELETE"
+CONTAINER_METHODS = "GET, HEAD, POST, DELETE"
 
 
 def _path() -> str:
@@ -41,30 +46,62 @@ def _common_headers(response: Response, document_path: str, etag: str | None) ->
     return response
 
 
-def _representation(document: Document) -> Response:
+def _caller(mode: str) -> VendorAccess | None:
+    """None for the owner; for a vendor, what its grant allows here (or an error, audited)."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization[:5].lower() != "dpop ":
+        require_owner()
+        return None
+    return services().consent.access.authorize(
+        authorization=authorization,
+        proof=request.headers.get("DPoP"),
+        method=request.method,
+        url=public_url(),
+        path=check_path(_path()),
+        mode=mode,
+    )
+
+
+def _representation(document: Document, vendor: VendorAccess | None) -> Response:
     media_type = negotiate()
-    if_none_match = entity_tags(request.headers.get("If-None-Match"))
-    if if_none_match is not None and ("*" in if_none_match or document.etag in if_none_match):
-        return _common_headers(Response(status=304), document.path, document.etag)
     svc = services()
-    body = svc.documents.render(svc.pod, document, media_type)
+    fields = vendor.scope.fields if vendor else None
+    body = svc.documents.render(svc.pod, document, media_type, fields)
+    # A field-limited view is its own representation: its ETag must not follow other fields.
+    etag = document.etag if fields is None else etag_of(body.decode())
+    if_none_match = entity_tags(request.headers.get("If-None-Match"))
+    if if_none_match is not None and ("*" in if_none_match or etag in if_none_match):
+        return _common_headers(Response(status=304), document.path, etag)
     response = Response(body, mimetype=media_type)
     if media_type == TURTLE:
         response.headers["Content-Type"] = "text/turtle; charset=utf-8"
-    return _common_headers(response, document.path, document.etag)
+    return _common_headers(response, document.path, etag)
 
 
 @bp.route(DATA_PREFIX + "/", methods=["GET", "HEAD"], strict_slashes=False)
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["GET", "HEAD"])
 def read(_subpath: str = ""):
-    require_owner()
+    vendor = _caller(READ)
     svc = services()
-    return _representation(svc.documents.read(svc.pod, _path()))
+    return _representation(svc.documents.read(svc.pod, _path()), vendor)
+
+
+@bp.route(DATA_PREFIX + "/", methods=["POST"], strict_slashes=False)
+@bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["POST"])
+def append(_subpath: str = ""):
+    """Add a new document to a container; vendors need `append` on it (their own container)."""
+    _caller(APPEND)
+    svc = services()
+    path, etag = svc.documents.create_in(
+        svc.pod, _path(), read_body(), request.mimetype, request.headers.get("Slug")
+    )
+    svc.consent.grants.resource_changed(path)
+    return _written(path, etag, created=True)
 
 
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["PUT"])
 def put(_subpath: str):
-    require_owner()
+    _caller(WRITE)
     svc = services()
     path = _path()
     body = read_body()
@@ -77,12 +114,13 @@ def put(_subpath: str):
         if_match=entity_tags(request.headers.get("If-Match")),
         if_none_match=if_none_match is not None and "*" in if_none_match,
     )
+    svc.consent.grants.resource_changed(path)
     return _written(path, etag, created)
 
 
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["PATCH"])
 def patch(_subpath: str):
-    require_owner()
+    _caller(WRITE)
     svc = services()
     path = _path()
     if request.mimetype != SPARQL_UPDATE:
@@ -95,15 +133,18 @@ def patch(_subpath: str):
     etag, created = svc.documents.patch(
         svc.pod, path, update, if_match=entity_tags(request.headers.get("If-Match"))
     )
+    svc.consent.grants.resource_changed(path)
     return _written(path, etag, created)
 
 
 @bp.route(DATA_PREFIX + "/", methods=["DELETE"], strict_slashes=False)
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["DELETE"])
 def delete(_subpath: str = ""):
-    require_owner()
+    _caller(WRITE)
     svc = services()
-    svc.documents.delete(svc.pod, _path(), if_match=entity_tags(request.headers.get("If-Match")))
+    path = _path()
+    svc.documents.delete(svc.pod, path, if_match=entity_tags(request.headers.get("If-Match")))
+    svc.consent.grants.resource_changed(path)
     return Response(status=204)
 
 

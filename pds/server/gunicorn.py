@@ -21,7 +21,7 @@ class PodServer(BaseApplication):
             # processes keep one slow request from holding up another.
             "worker_class": "sync",
             "timeout": 60,
-            "graceful_timeout": 20,
+            "graceful_timeout": 8,  # under docker stop's default 10 s
             "loglevel": self.settings.log_level.lower(),
             "accesslog": "-",
             # No query strings in the access log: they may carry filters the owner typed.

@@ -9,6 +9,7 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 from pds import consent, resources
+from pds.consent.jose import ALGORITHMS
 from pds.store import SchemaOutOfDate
 
 PROBLEM_TYPES = "https://w3id.org/vrm-pod/problems#"
@@ -60,7 +61,22 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     consent.WeakPassword: (422, "weak-password", "Password not accepted"),
     consent.InvalidInput: (422, "invalid-input", "Invalid input"),
     consent.TooManyAttempts: (429, "too-many-attempts", "Too many attempts"),
+    consent.InvalidGrant: (401, "invalid-grant", "Invalid grant"),
+    consent.GrantExpired: (401, "grant-expired", "Grant expired"),
+    consent.GrantRevoked: (401, "grant-revoked", "Grant revoked"),
+    consent.InvalidProof: (401, "invalid-dpop-proof", "Invalid DPoP proof"),
+    consent.InsufficientScope: (403, "insufficient-scope", "Not covered by the grant"),
+    consent.RequestNotFound: (404, "request-not-found", "Access request not found"),
+    consent.GrantNotFound: (404, "grant-not-found", "Grant not found"),
+    consent.AlreadyDecided: (409, "already-decided", "Already decided"),
     SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
+}
+
+
+_DPOP_ERRORS = {
+    consent.InvalidProof: "invalid_dpop_proof",
+    consent.InvalidGrant: "invalid_token",
+    consent.InsufficientScope: "insufficient_scope",
 }
 
 
@@ -92,6 +108,15 @@ def _from_domain(error: Exception) -> Response:
         if isinstance(error, consent.InvalidCredentials):
             challenge += ', error="invalid_token"'
         headers["WWW-Authenticate"] = challenge
+    dpop_error = _DPOP_ERRORS.get(type(error)) or next(
+        (code for cls, code in _DPOP_ERRORS.items() if isinstance(error, cls)), None
+    )
+    if dpop_error:
+        description = str(error).replace("\\", "").replace('"', "'")
+        headers["WWW-Authenticate"] = (
+            f'DPoP algs="{" ".join(ALGORITHMS)}", error="{dpop_error}", '
+            f'error_description="{description}"'
+        )
     if isinstance(error, consent.TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, resources.ShapeViolation):

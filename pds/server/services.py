@@ -6,7 +6,7 @@ import dataclasses
 
 from flask import current_app
 
-from pds.consent import OwnerAccount
+from pds.consent import Consent, OwnerAccount
 from pds.resources import Documents, PodRef
 from pds.settings import Settings
 from pds.store import Store
@@ -19,6 +19,7 @@ class Services:
     pod: PodRef
     documents: Documents
     owner: OwnerAccount
+    consent: Consent
 
 
 def services() -> Services:

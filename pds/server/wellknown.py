@@ -5,18 +5,34 @@ from __future__ import annotations
 from flask import Blueprint, Response, json
 
 from pds import schemas
+from pds.consent.jose import ALGORITHMS
+from pds.consent.requests import purposes
+from pds.consent.scopes import catalogue
 from pds.resources import MEDIA_TYPES
 from pds.resources.paths import DATA_PREFIX
 from pds.server.services import services
+
+PROTOCOL_VERSION = "2026-11"
 
 bp = Blueprint("wellknown", __name__)
 
 
 @bp.get("/.well-known/pds-configuration")
 def configuration():
-    base = services().pod.base_url
+    svc = services()
+    base = svc.pod.base_url
     return {
         "issuer": base,
+        "protocol_version": PROTOCOL_VERSION,
+        "jwks_uri": base + "/.well-known/jwks.json",
+        "access_request_endpoint": base + "/access-requests",
+        "access_request_signing_alg_values_supported": list(ALGORITHMS),
+        "dpop_signing_alg_values_supported": list(ALGORITHMS),
+        "grant_signing_alg_values_supported": ["EdDSA"],
+        "status_list_uri": svc.consent.grants.status_list_url,
+        "resources": catalogue(),
+        "purposes_supported": [{"iri": iri, **about} for iri, about in sorted(purposes().items())],
+        "terms": svc.consent.terms(),
         "data_endpoint": base + DATA_PREFIX + "/",
         "owner_endpoint": base + "/owner",
         "jsonld_context": schemas.CONTEXT_IRI,

@@ -103,5 +103,108 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_pod_at", "pod_id", "at"),
 )
 
-EXPORTED_TABLES = (api_tokens, audit_events)
-"""Pod-keyed tables copied as JSON rows by export/import (resources travel as RDF)."""
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column(
+        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    # PKCS#8 PEM. The database is the pod's vault: whoever reads it reads the data anyway.
+    sa.Column("private_pem", sa.Text, nullable=False),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # Retired keys sign nothing new but stay published while grants they signed are in force.
+    sa.Column("retired_at", UTCDateTime),
+)
+
+access_requests = sa.Table(
+    "access_requests",
+    metadata,
+    sa.Column(
+        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("vendor_id", sa.String(64), nullable=False),
+    sa.Column("vendor_jwk", sa.JSON, nullable=False),
+    sa.Column("vendor", sa.JSON, nullable=False),  # self-declared name, homepage, contact
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("purpose", sa.JSON, nullable=False),
+    sa.Column("duration_seconds", sa.Integer, nullable=False),
+    sa.Column("terms", sa.JSON, nullable=False),
+    sa.Column("callback", sa.String(2048)),
+    sa.Column("status", sa.String(16), nullable=False),  # pending, approved, denied
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("grant_id", sa.String(32)),
+    sa.Index("ix_access_requests_pod_status", "pod_id", "status"),
+)
+
+grants = sa.Table(
+    "grants",
+    metadata,
+    sa.Column(
+        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("request_id", sa.String(32), nullable=False),
+    sa.Column("vendor_id", sa.String(64), nullable=False),
+    sa.Column("vendor", sa.JSON, nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("purpose", sa.JSON, nullable=False),
+    sa.Column("terms", sa.JSON, nullable=False),
+    sa.Column("callback", sa.String(2048)),
+    sa.Column("issued_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("revoked_by", sa.String(16)),  # owner or vendor (given back)
+    sa.Column("status_index", sa.Integer, nullable=False),
+    sa.Column("kid", sa.String(64), nullable=False),
+    # The grant is bound to the vendor's key (cnf.jkt): useless to anyone without that key.
+    sa.Column("token", sa.Text, nullable=False),
+    sa.Column("receipt", sa.Text, nullable=False),  # signed consent receipt (compact JWS)
+    sa.UniqueConstraint("pod_id", "status_index", name="uq_grants_pod_status_index"),
+    sa.Index("ix_grants_pod_vendor", "pod_id", "vendor_id"),
+)
+
+dpop_proofs = sa.Table(
+    "dpop_proofs",
+    metadata,
+    # SHA-256 of (key thumbprint, jti): a proof is accepted once, by any worker.
+    sa.Column(
+        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("proof_hash", sa.String(64), primary_key=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index("ix_dpop_proofs_expires_at", "expires_at"),
+)
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("grant_id", sa.String(32), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # signed JWT
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Column("last_error", sa.String(500)),
+    sa.Index("ix_notifications_due", "delivered_at", "next_attempt_at"),
+)
+
+EXPORTED_TABLES = (api_tokens, audit_events, signing_keys, access_requests, grants)
+"""Pod-keyed tables copied as JSON rows by export/import (resources travel as RDF).
+
+Replay records and undelivered notifications are transient and stay behind."""

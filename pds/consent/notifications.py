@@ -1,0 +1,137 @@
+"""Signed notifications to vendors' callbacks (revocations, changes), through an outbox.
+
+A notification is queued in the same transaction as the change it reports, then delivered by a
+background thread with retries. Delivery refuses private and local addresses (SSRF) unless the
+pod is configured for a development setup where vendors run on the same machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import secrets
+import socket
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from pds.consent.keys import PodKeys
+from pds.store import Store
+from pds.store import grants as rows
+from pds.store.store import utcnow
+
+NOTIFICATION_TYP = "pds-notification+jwt"
+MEDIA_TYPE = "application/jwt"
+RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600)  # seconds after each failed attempt
+TIMEOUT = (3, 5)
+POLL_SECONDS = 30
+log = logging.getLogger(__name__)
+
+
+class DeliveryRefused(Exception):
+    pass
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        pod_id: str,
+        base_url: str,
+        keys: PodKeys,
+        *,
+        allow_private: bool = False,
+    ):
+        self.store = store
+        self.pod_id = pod_id
+        self.base_url = base_url
+        self.keys = keys
+        self.allow_private = allow_private
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def queue(self, conn, grant, payload: dict[str, Any]) -> None:
+        """Queue a signed notification for `grant`'s callback inside the caller's transaction."""
+        now = utcnow()
+        claims = {
+            "iss": self.base_url,
+            "aud": grant.vendor_id,
+            "iat": int(now.timestamp()),
+            "jti": secrets.token_urlsafe(12),
+            **payload,
+        }
+        rows.queue_notification(
+            conn, self.pod_id, grant.id, grant.callback, self.keys.sign(claims, NOTIFICATION_TYP)
+        )
+
+    def kick(self) -> None:
+        """Deliver soon, from a background thread of this process (started on first use)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pds-outbox", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            try:
+                self.deliver_due()
+            except Exception:  # the thread must survive a database hiccup; retried next round
+                log.exception("notification delivery failed")
+
+    def deliver_due(self) -> int:
+        """Try every notification that is due; returns how many were delivered."""
+        with self.store.read() as conn:
+            due = rows.due_notifications(conn, utcnow())
+        delivered = 0
+        for item in due:
+            error = None
+            try:
+                self._post(item["url"], item["body"])
+            except (DeliveryRefused, requests.RequestException) as exc:
+                error = str(exc) or type(exc).__name__
+            attempts = item["attempts"] + 1
+            delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
+            give_up = attempts > len(RETRY_DELAYS)
+            with self.store.begin() as conn:
+                rows.notification_attempted(
+                    conn,
+                    item["id"],
+                    delivered=error is None,
+                    error=error,
+                    next_attempt_at=utcnow()
+                    + dt.timedelta(days=36500 if give_up else 0, seconds=delay),
+                )
+            delivered += error is None
+        return delivered
+
+    def _post(self, url: str, body: str) -> None:
+        self._check_destination(url)
+        response = requests.post(
+            url,
+            data=body,
+            headers={"Content-Type": MEDIA_TYPE},
+            timeout=TIMEOUT,
+            allow_redirects=False,
+        )
+        if not 200 <= response.status_code < 300:
+            raise DeliveryRefused(f"the callback answered {response.status_code}")
+
+    def _check_destination(self, url: str) -> None:
+        if self.allow_private:
+            return
+        host = urlsplit(url).hostname or ""
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            raise DeliveryRefused(f"cannot resolve {host}: {exc}") from None
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0])
+            if not address.is_global:
+                raise DeliveryRefused(f"{host} resolves to a non-public address ({address})")

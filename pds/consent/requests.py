@@ -1,0 +1,232 @@
+"""Access requests: a vendor asks, signed with its own key, and waits for the customer."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import ipaddress
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from rdflib import RDF, URIRef
+
+from pds import schemas
+from pds.consent import jose, scopes, terms
+from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
+from pds.consent.scopes import Scope
+from pds.resources import PodRef
+from pds.store import NotFound, Store, audit, pods
+from pds.store import grants as rows
+from pds.store.store import utcnow
+
+REQUEST_TYP = "pds-access-request+jwt"
+MAX_REQUEST_BYTES = 16384
+MAX_REQUEST_LIFETIME = 600  # a signed request must be used within 10 minutes of iat
+MIN_DURATION, MAX_DURATION = 60, 366 * 86400
+REQUESTS_PER_HOUR = 20
+DPV = "https://w3id.org/dpv#"
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessRequest:
+    id: str
+    vendor_id: str
+    vendor: dict[str, Any]  # self-declared, unverified: name, homepage, contact
+    scopes: list[Scope]
+    purpose: dict[str, str]  # iri, description
+    duration_seconds: int
+    terms: list[str]
+    callback: str | None
+    status: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    grant_id: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AccessRequest:
+        return cls(
+            id=row["id"],
+            vendor_id=row["vendor_id"],
+            vendor=row["vendor"],
+            scopes=scopes.scopes_from_json(row["scopes"]),
+            purpose=row["purpose"],
+            duration_seconds=row["duration_seconds"],
+            terms=row["terms"],
+            callback=row["callback"],
+            status=row["status"],
+            created_at=row["created_at"],
+            decided_at=row["decided_at"],
+            grant_id=row["grant_id"],
+        )
+
+
+def purposes() -> dict[str, dict[str, str]]:
+    """DPV purposes a vendor may cite: IRI -> label and plain-language comment."""
+    graph = schemas.purposes_graph()
+    out = {}
+    for purpose in graph.subjects(RDF.type, URIRef(DPV + "Purpose")):
+        out[str(purpose)] = {
+            "label": str(
+                graph.value(purpose, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
+                or purpose
+            ),
+            "comment": str(
+                graph.value(purpose, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")) or ""
+            ),
+        }
+    return out
+
+
+class AccessRequests:
+    def __init__(self, store: Store, pod: PodRef, *, allow_private_callbacks: bool = False):
+        self.store = store
+        self.pod = pod
+        self.allow_private_callbacks = allow_private_callbacks
+
+    def submit(self, signed: str) -> AccessRequest:
+        """Verify a vendor's signed request and queue it for the customer's decision."""
+        if len(signed) > MAX_REQUEST_BYTES:
+            raise InvalidInput(f"an access request is at most {MAX_REQUEST_BYTES} bytes")
+        header = jose.unverified_header(signed)
+        if header.get("typ") != REQUEST_TYP:
+            raise InvalidInput(f"the request's typ header must be {REQUEST_TYP!r}")
+        vendor_jwk = header.get("jwk")
+        key = jose.public_key(vendor_jwk, header.get("alg"))
+        vendor_id = jose.thumbprint(vendor_jwk)
+        try:
+            claims = jwt.decode(
+                signed,
+                key,
+                algorithms=[header["alg"]],
+                audience=self.pod.base_url,
+                options={"require": ["aud", "iat", "exp", "jti"]},
+                leeway=30,
+            )
+        except jwt.InvalidTokenError as exc:
+            raise InvalidInput(f"the request's signature or claims are invalid: {exc}") from None
+        if claims["exp"] - claims["iat"] > MAX_REQUEST_LIFETIME or claims["iat"] > time.time() + 30:
+            raise InvalidInput(f"a request must expire within {MAX_REQUEST_LIFETIME} s of its iat")
+
+        asked = scopes.parse_scopes(claims.get("scopes"), vendor_id)
+        purpose = self._purpose(claims.get("purpose"))
+        duration = claims.get("duration")
+        if not isinstance(duration, int) or not MIN_DURATION <= duration <= MAX_DURATION:
+            raise InvalidInput(
+                f"duration is a number of seconds from {MIN_DURATION} to {MAX_DURATION}"
+            )
+        vendor = _vendor(claims.get("vendor"))
+        callback = self._callback(claims.get("callback"))
+        request_id = secrets.token_urlsafe(16)
+        with self.store.begin() as conn:
+            pod_terms = terms.current_terms(pods.get(conn, self.pod.id).settings)
+            accepted = terms.check_accepted(pod_terms, claims.get("terms", []))
+            since = utcnow() - dt.timedelta(hours=1)
+            if rows.count_recent_requests(conn, self.pod.id, vendor_id, since) >= REQUESTS_PER_HOUR:
+                raise RateLimited(
+                    f"at most {REQUESTS_PER_HOUR} requests an hour per vendor key", retry_after=3600
+                )
+            rows.add_request(
+                conn,
+                self.pod.id,
+                id=request_id,
+                vendor_id=vendor_id,
+                vendor_jwk=vendor_jwk,
+                vendor=vendor,
+                scopes=[s.to_json() for s in asked],
+                purpose=purpose,
+                duration_seconds=duration,
+                terms=accepted,
+                callback=callback,
+                status="pending",
+                created_at=utcnow(),
+            )
+            audit.record(
+                conn,
+                self.pod.id,
+                actor=vendor_id,
+                action="request.submit",
+                outcome="pending",
+                detail={"request": request_id, "vendor": vendor.get("name")},
+            )
+        return self.get(request_id)
+
+    def get(self, request_id: str) -> AccessRequest:
+        with self.store.read() as conn:
+            try:
+                return AccessRequest.from_row(rows.get_request(conn, self.pod.id, request_id))
+            except NotFound:
+                raise RequestNotFound(f"there is no access request {request_id!r}") from None
+
+    def for_vendor(self, request_id: str, vendor_id: str) -> AccessRequest:
+        """The request if `vendor_id` made it; others learn nothing, not even that it exists."""
+        request = None
+        with contextlib.suppress(RequestNotFound):
+            request = self.get(request_id)
+        if request is None or not secrets.compare_digest(request.vendor_id, vendor_id):
+            raise RequestNotFound("there is no access request here for your key")
+        return request
+
+    def list(self, status: str | None = None) -> list[AccessRequest]:
+        with self.store.read() as conn:
+            return [
+                AccessRequest.from_row(r) for r in rows.list_requests(conn, self.pod.id, status)
+            ]
+
+    @staticmethod
+    def _purpose(raw: Any) -> dict[str, str]:
+        if not isinstance(raw, dict):
+            raise InvalidInput("purpose is an object with a DPV 'iri' and a 'description'")
+        iri, description = raw.get("iri"), raw.get("description")
+        known = purposes()
+        if iri not in known:
+            raise InvalidInput(
+                f"purpose {iri!r} is not one of the DPV purposes this pod knows: "
+                "see purposes_supported in the pod's configuration"
+            )
+        if not isinstance(description, str) or not 0 < len(description.strip()) <= 1000:
+            raise InvalidInput("the purpose needs a description of 1 to 1000 characters")
+        return {"iri": iri, "description": description.strip()}
+
+    def _callback(self, raw: Any) -> str | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or len(raw) > 2048:
+            raise InvalidInput("callback must be a URL of at most 2048 characters")
+        parts = urlsplit(raw)
+        allowed = ("https", "http") if self.allow_private_callbacks else ("https",)
+        if parts.scheme not in allowed or not parts.hostname or parts.username or parts.password:
+            raise InvalidInput("callback must be an https URL without credentials")
+        if not self.allow_private_callbacks and _is_private_literal(parts.hostname):
+            raise InvalidInput("callback must not point to a private or local address")
+        return raw
+
+
+def _is_private_literal(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False  # a name: checked again when it is resolved for delivery
+
+
+def _vendor(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+        raise InvalidInput("vendor is an object with at least a 'name'")
+    out: dict[str, Any] = {}
+    for name, limit in (("name", 200), ("homepage", 2048), ("contact", 320)):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not 0 < len(value.strip()) <= limit:
+            raise InvalidInput(f"vendor {name} must be text of 1 to {limit} characters")
+        out[name] = value.strip()
+    homepage = out.get("homepage")
+    if homepage and urlsplit(homepage).scheme not in ("https", "http"):
+        raise InvalidInput("vendor homepage must be an http(s) URL")
+    out["verified"] = False  # self-declared: nothing proves the key belongs to that name
+    return out

@@ -1,0 +1,161 @@
+"""What a vendor may ask for, and the scopes of requests and grants.
+
+A scope names one resource (`/profile`) or container (`/vendors/<id>/`), the modes (`read`,
+`append`) and optionally the fields (predicate IRIs) wanted. The catalogue of what can be asked
+for comes from the SHACL shapes, so the consent page and the vendor see the same fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from rdflib import URIRef
+from rdflib.namespace import SH
+
+from pds import schemas
+from pds.consent.errors import InvalidInput
+
+READ, APPEND = "read", "append"
+MODES = (READ, APPEND)
+TYPED_RESOURCES = ("/profile", "/preferences")
+_VENDOR_CONTAINER = re.compile(r"/vendors/([A-Za-z0-9_-]{43})/")
+MAX_SCOPES = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    resource: str
+    modes: frozenset[str]
+    fields: frozenset[str] | None = None  # None: every field of the resource
+
+    def covers(self, path: str) -> bool:
+        if self.resource.endswith("/"):
+            return path.startswith(self.resource)
+        return path == self.resource
+
+    def within(self, asked: Scope) -> bool:
+        """Whether this scope asks for no more than `asked` does."""
+        if self.resource != asked.resource or not self.modes <= asked.modes:
+            return False
+        if asked.fields is None:
+            return True
+        return self.fields is not None and self.fields <= asked.fields
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"resource": self.resource, "modes": sorted(self.modes)}
+        if self.fields is not None:
+            out["fields"] = sorted(self.fields)
+        return out
+
+
+def fields_of(resource: str) -> list[dict[str, str]]:
+    """The fields of a typed resource: predicate IRI, human name and help text, in form order."""
+    shape = schemas.shape_for_path(resource)
+    if shape is None:
+        return []
+    shapes = schemas.shapes_graph()
+    out = []
+    for prop in shapes.objects(shape, SH.property):
+        path = shapes.value(prop, SH.path)
+        if isinstance(path, URIRef):
+            order = shapes.value(prop, SH.order)
+            out.append(
+                {
+                    "iri": str(path),
+                    "name": str(shapes.value(prop, SH.name) or path),
+                    "description": str(shapes.value(prop, SH.description) or ""),
+                    "_order": float(order) if order is not None else 1e9,
+                }
+            )
+    out.sort(key=lambda f: f.pop("_order"))
+    return out
+
+
+def catalogue(vendor_id: str | None = None) -> list[dict[str, Any]]:
+    """What vendors may ask for; `vendor_id` adds that vendor's own container."""
+    entries: list[dict[str, Any]] = [
+        {
+            "resource": r,
+            "modes": [READ],
+            "shape": str(schemas.shape_for_path(r)),
+            "fields": fields_of(r),
+        }
+        for r in TYPED_RESOURCES
+    ]
+    entries.append(
+        {
+            "resource": "/vendors/{vendor_id}/",
+            "modes": [READ, APPEND],
+            "description": "records a vendor writes into the pod (receipts, warranties)",
+        }
+    )
+    if vendor_id:
+        entries[-1]["resource"] = f"/vendors/{vendor_id}/"
+    return entries
+
+
+def parse_scopes(raw: Any, vendor_id: str) -> list[Scope]:
+    """Validate scopes from a request or a decision; unknown resources or fields are refused."""
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("scopes must be a non-empty list")
+    if len(raw) > MAX_SCOPES:
+        raise InvalidInput(f"at most {MAX_SCOPES} scopes may be asked for at once")
+    scopes = [_parse_scope(item, vendor_id) for item in raw]
+    if len({s.resource for s in scopes}) != len(scopes):
+        raise InvalidInput("each resource may appear in only one scope")
+    return scopes
+
+
+def _parse_scope(item: Any, vendor_id: str) -> Scope:
+    if not isinstance(item, dict) or not isinstance(item.get("resource"), str):
+        raise InvalidInput("each scope is an object with a 'resource' path")
+    resource = item["resource"]
+    modes = item.get("modes", [READ])
+    if not isinstance(modes, list) or not modes or not set(modes) <= set(MODES):
+        raise InvalidInput(f"modes of {resource} must be a non-empty list of 'read', 'append'")
+    fields = item.get("fields")
+    if resource in TYPED_RESOURCES:
+        if APPEND in modes:
+            raise InvalidInput(f"{resource} can only be read by vendors")
+        known = {f["iri"] for f in fields_of(resource)}
+    else:
+        match = _VENDOR_CONTAINER.fullmatch(resource)
+        if match is None:
+            raise InvalidInput(
+                f"unknown resource {resource!r}: vendors may ask for "
+                + ", ".join(TYPED_RESOURCES)
+                + " or /vendors/<vendor id>/"
+            )
+        if APPEND in modes and match.group(1) != vendor_id:
+            raise InvalidInput(
+                f"a vendor may append only to its own container /vendors/{vendor_id}/"
+            )
+        if fields is not None:
+            raise InvalidInput(f"fields can be chosen only for {', '.join(TYPED_RESOURCES)}")
+        known = set()
+    if fields is not None:
+        if (
+            not isinstance(fields, list)
+            or not fields
+            or not all(isinstance(f, str) for f in fields)
+        ):
+            raise InvalidInput(f"fields of {resource} must be a non-empty list of IRIs")
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise InvalidInput(f"unknown field(s) of {resource}: {', '.join(unknown)}")
+        fields = frozenset(fields)
+    return Scope(resource, frozenset(modes), fields)
+
+
+def scopes_from_json(raw: list[dict[str, Any]]) -> list[Scope]:
+    """Scopes as stored by the pod itself (already validated)."""
+    return [
+        Scope(
+            s["resource"],
+            frozenset(s["modes"]),
+            frozenset(s["fields"]) if s.get("fields") is not None else None,
+        )
+        for s in raw
+    ]

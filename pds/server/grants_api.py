@@ -1,0 +1,129 @@
+"""The vendor side of the grant protocol: ask for access, learn the decision, give back.
+
+Vendors authenticate with DPoP proofs made by their own key; there are no vendor accounts.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, json, request, url_for
+
+from pds.consent.grants import STATUS_LIST_PATH
+from pds.server.http import read_body
+from pds.server.problems import Problem
+from pds.server.services import services
+
+bp = Blueprint("grants", __name__)
+
+JWT_MEDIA_TYPE = "application/jwt"
+
+
+def public_url() -> str:
+    """This request's URL as the vendor addressed it: the pod's base URL plus the path."""
+    return services().pod.base_url + request.path
+
+
+@bp.post("/access-requests")
+def submit_request():
+    if request.mimetype != JWT_MEDIA_TYPE:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the signed access request as application/jwt",
+            headers={"Accept-Post": JWT_MEDIA_TYPE},
+        )
+    body = read_body()
+    try:
+        signed = body.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise Problem(
+            400,
+            "malformed-request",
+            "Malformed request",
+            "an access request is a compact JWS (ASCII)",
+        ) from None
+    access_request = services().consent.requests.submit(signed)
+    status_url = services().pod.base_url + url_for(".request_status", request_id=access_request.id)
+    body = {
+        "id": access_request.id,
+        "status": access_request.status,
+        "status_url": status_url,
+        "vendor_id": access_request.vendor_id,
+    }
+    return body, 202, {"Location": status_url}
+
+
+@bp.get("/access-requests/<request_id>")
+def request_status(request_id: str):
+    consent = services().consent
+    vendor_id = consent.access.verify_vendor_proof(
+        request.headers.get("DPoP"), method="GET", url=public_url()
+    )
+    access_request = consent.requests.for_vendor(request_id, vendor_id)
+    body = {
+        "id": access_request.id,
+        "status": access_request.status,
+        "requested_scopes": [s.to_json() for s in access_request.scopes],
+        "created_at": access_request.created_at.isoformat(),
+        "decided_at": access_request.decided_at.isoformat() if access_request.decided_at else None,
+    }
+    if access_request.status == "approved":
+        grant = consent.grants.get(access_request.grant_id)
+        body.update(
+            grant_id=grant.id,
+            grant=grant.token,
+            receipt=grant.receipt,
+            scopes=[s.to_json() for s in grant.scopes],
+            expires_at=grant.expires_at.isoformat(),
+            grant_state=grant.state(),
+        )
+    retry = {"Retry-After": "5"} if access_request.status == "pending" else {}
+    return body, 200, {"Cache-Control": "no-store", **retry}
+
+
+@bp.post("/grants/<grant_id>/return")
+def give_back(grant_id: str):
+    """A vendor hands a grant back: it ends as if revoked, and the customer sees it returned."""
+    consent = services().consent
+    vendor_id, used_grant = consent.access.authenticate(
+        authorization=request.headers.get("Authorization"),
+        proof=request.headers.get("DPoP"),
+        method="POST",
+        url=public_url(),
+    )
+    if used_grant != grant_id:
+        raise Problem(
+            403,
+            "insufficient-scope",
+            "Not your grant",
+            "send the grant you are giving back as the Authorization",
+        )
+    grant = consent.grants.revoke(grant_id, by="vendor")
+    return {"id": grant.id, "state": grant.state(), "vendor_id": vendor_id}
+
+
+@bp.get(STATUS_LIST_PATH)
+def status_list():
+    grants = services().consent.grants
+    if request.accept_mimetypes.best_match(["application/json", "application/vc+jwt"]) == (
+        "application/vc+jwt"
+    ):
+        return Response(
+            grants.signed_status_list(),
+            mimetype="application/vc+jwt",
+            headers={"Cache-Control": "no-cache"},
+        )
+    return Response(
+        json.dumps(grants.status_list()),
+        mimetype="application/vc+ld+json",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    return Response(
+        json.dumps(services().consent.keys.jwks()),
+        mimetype="application/jwk-set+json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )

@@ -1,0 +1,90 @@
+"""The owner's side of the grant protocol: decide requests, list and revoke grants, terms."""
+
+from __future__ import annotations
+
+import jwt
+from flask import Blueprint, Response, request
+
+from pds.consent import InvalidInput
+from pds.server.auth import require_owner
+from pds.server.http import read_json
+from pds.server.representations import grant_json, request_json
+from pds.server.services import services
+
+bp = Blueprint("owner_grants", __name__, url_prefix="/owner")
+STATUSES = ("pending", "approved", "denied")
+
+
+@bp.before_request
+def _owner_only():
+    require_owner()
+
+
+@bp.get("/access-requests")
+def list_requests():
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
+    return {"requests": [request_json(r) for r in services().consent.requests.list(status)]}
+
+
+@bp.get("/access-requests/<request_id>")
+def get_request(request_id: str):
+    return request_json(services().consent.requests.get(request_id))
+
+
+@bp.post("/access-requests/<request_id>/approve")
+def approve(request_id: str):
+    """Approve as asked (empty body) or narrower: {"scopes": [...], "duration_seconds": n}."""
+    data = read_json() if request.content_length else {}
+    grant = services().consent.grants.approve(
+        request_id, scopes=data.get("scopes"), duration_seconds=data.get("duration_seconds")
+    )
+    return grant_json(grant), 201
+
+
+@bp.post("/access-requests/<request_id>/deny")
+def deny(request_id: str):
+    return request_json(services().consent.grants.deny(request_id))
+
+
+@bp.get("/grants")
+def list_grants():
+    vendor = request.args.get("vendor")
+    return {"grants": [grant_json(g) for g in services().consent.grants.list(vendor)]}
+
+
+@bp.get("/grants/<grant_id>")
+def get_grant(grant_id: str):
+    return grant_json(services().consent.grants.get(grant_id))
+
+
+@bp.post("/grants/<grant_id>/revoke")
+def revoke(grant_id: str):
+    return grant_json(services().consent.grants.revoke(grant_id, by="owner"))
+
+
+@bp.get("/grants/<grant_id>/receipt")
+def receipt(grant_id: str):
+    """The signed consent receipt: as JWS (`Accept: application/jwt`) or its JSON payload."""
+    grant = services().consent.grants.get(grant_id)
+    if request.accept_mimetypes.best_match(["application/json", "application/jwt"]) == (
+        "application/jwt"
+    ):
+        return Response(
+            grant.receipt,
+            mimetype="application/jwt",
+            headers={"Content-Disposition": f'attachment; filename="receipt-{grant.id}.jwt"'},
+        )
+    payload = jwt.decode(grant.receipt, options={"verify_signature": False})
+    return {"receipt": payload, "jws": grant.receipt}
+
+
+@bp.get("/terms")
+def get_terms():
+    return {"terms": services().consent.terms()}
+
+
+@bp.put("/terms")
+def put_terms():
+    return {"terms": services().consent.set_terms(read_json().get("terms"))}

@@ -1,0 +1,321 @@
+"""The high-level client: discover a pod, ask for access, wait, read and append."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import jwt
+import requests
+from rdflib import Graph
+
+from vendor_client.dpop import DPoPAuth
+from vendor_client.errors import (
+    PodUnreachable,
+    ProtocolError,
+    RequestDenied,
+    VendorClientError,
+    error_for,
+)
+from vendor_client.keys import VendorKey
+
+REQUEST_TYP = "pds-access-request+jwt"
+GRANT_TYP = "pds-grant+jwt"
+NOTIFICATION_TYP = "pds-notification+jwt"
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PodConfiguration:
+    """What a pod says about itself at /.well-known/pds-configuration."""
+
+    issuer: str
+    raw: dict[str, Any]
+
+    @property
+    def resources(self) -> list[dict[str, Any]]:
+        return self.raw.get("resources", [])
+
+    @property
+    def terms(self) -> list[dict[str, Any]]:
+        return self.raw.get("terms", [])
+
+    @property
+    def required_terms(self) -> list[str]:
+        return [t["id"] for t in self.terms if t.get("required")]
+
+    def fields(self, resource: str) -> dict[str, str]:
+        """Field IRI -> human name, for a resource such as `/profile`."""
+        for entry in self.resources:
+            if entry.get("resource") == resource:
+                return {f["iri"]: f["name"] for f in entry.get("fields", [])}
+        return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Grant:
+    """A grant from the customer: use it with `PodClient.read` / `append`."""
+
+    id: str
+    token: str
+    scopes: list[dict[str, Any]]
+    expires_at: dt.datetime
+    receipt: str  # the signed consent receipt (compact JWS): keep it
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= dt.datetime.now(dt.UTC)
+
+
+class PendingRequest:
+    """An access request waiting for the customer's decision."""
+
+    def __init__(self, client: PodClient, request_id: str, status_url: str):
+        self.client = client
+        self.id = request_id
+        self.status_url = status_url
+
+    def status(self) -> dict[str, Any]:
+        """The request's state as the pod reports it (readable only with our key)."""
+        return self.client._call("GET", self.status_url, auth=DPoPAuth(self.client.key)).json()
+
+    def wait(
+        self, timeout: float = 300.0, *, interval: float = 1.0, max_interval: float = 15.0
+    ) -> Grant:
+        """Poll with exponential backoff until the customer decides.
+
+        Returns the Grant on approval; raises RequestDenied on denial, TimeoutError if no
+        decision came within `timeout` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.status()
+            if state["status"] == "approved":
+                return self.client._grant_from(state)
+            if state["status"] == "denied":
+                raise RequestDenied("the customer denied the access request")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no decision on access request {self.id} within {timeout} s")
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 1.6, max_interval)
+
+
+class PodClient:
+    """A vendor's view of one customer's pod.
+
+    >>> key = VendorKey.generate()
+    >>> pod = PodClient("https://alex.pods.example", key)              # doctest: +SKIP
+    >>> pending = pod.request_access(
+    ...     [{"resource": "/profile", "modes": ["read"],
+    ...       "fields": ["https://schema.org/email"]}],
+    ...     purpose="https://w3id.org/dpv#ServiceProvision",
+    ...     description="to send your order confirmations",
+    ...     duration=dt.timedelta(days=30),
+    ...     vendor={"name": "Example Shop"})                             # doctest: +SKIP
+    >>> grant = pending.wait()                                           # doctest: +SKIP
+    >>> graph = pod.read("/profile", grant)                              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        pod_url: str,
+        key: VendorKey,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
+        self.pod_url = pod_url.rstrip("/")
+        self.key = key
+        self.session = session or requests.Session()
+        self.timeout = timeout
+        self._configuration: PodConfiguration | None = None
+        self._jwks: dict[str, Any] | None = None
+
+    @property
+    def vendor_id(self) -> str:
+        return self.key.thumbprint
+
+    # -- discovery -----------------------------------------------------------------------------
+
+    def discover(self, *, refresh: bool = False) -> PodConfiguration:
+        if self._configuration is None or refresh:
+            raw = self._call("GET", self.pod_url + "/.well-known/pds-configuration").json()
+            if raw.get("issuer") != self.pod_url:
+                raise ProtocolError(
+                    f"the pod calls itself {raw.get('issuer')!r}, not {self.pod_url!r}"
+                )
+            self._configuration = PodConfiguration(raw["issuer"], raw)
+        return self._configuration
+
+    # -- asking --------------------------------------------------------------------------------
+
+    def request_access(
+        self,
+        scopes: list[dict[str, Any]],
+        *,
+        purpose: str,
+        description: str,
+        duration: dt.timedelta,
+        vendor: dict[str, str],
+        accept_terms: list[str] | None = None,
+        callback: str | None = None,
+    ) -> PendingRequest:
+        """Ask the customer for access; returns a PendingRequest to `wait()` on.
+
+        `scopes`: [{"resource": "/profile", "modes": ["read"], "fields": [IRI, ...]}, ...].
+        `purpose`: a W3C DPV purpose IRI the pod lists; `description` says it in plain words.
+        `accept_terms`: the customer's term ids you accept; None accepts the required ones,
+        which you must then honour (read them in `discover().terms`).
+        """
+        config = self.discover()
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": config.issuer,
+            "iat": now,
+            "exp": now + 300,
+            "jti": secrets.token_urlsafe(16),
+            "vendor": vendor,
+            "scopes": scopes,
+            "purpose": {"iri": purpose, "description": description},
+            "duration": int(duration.total_seconds()),
+            "terms": config.required_terms if accept_terms is None else accept_terms,
+        }
+        if callback is not None:
+            claims["callback"] = callback
+        response = self._call(
+            "POST",
+            config.raw["access_request_endpoint"],
+            data=self.key.sign(claims, REQUEST_TYP),
+            headers={"Content-Type": "application/jwt"},
+        )
+        body = response.json()
+        return PendingRequest(self, body["id"], body["status_url"])
+
+    def _grant_from(self, state: dict[str, Any]) -> Grant:
+        token = state["grant"]
+        claims = self.verify_pod_token(token, GRANT_TYP)
+        if claims.get("cnf", {}).get("jkt") != self.vendor_id:
+            raise ProtocolError("the grant is bound to another key than ours")
+        return Grant(
+            id=claims["jti"],
+            token=token,
+            scopes=claims["scopes"],
+            expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
+            receipt=state["receipt"],
+        )
+
+    # -- using a grant -------------------------------------------------------------------------
+
+    def read(self, path: str, grant: Grant) -> Graph:
+        """The resource at `path` (e.g. "/profile") as an rdflib Graph: only what was granted."""
+        url = self.resource_url(path)
+        response = self._call(
+            "GET", url, auth=DPoPAuth(self.key, grant.token), headers={"Accept": "text/turtle"}
+        )
+        return Graph().parse(data=response.text, format="turtle", publicID=url)
+
+    def read_jsonld(self, path: str, grant: Grant) -> dict[str, Any]:
+        """The resource as compacted JSON-LD (its context inline)."""
+        response = self._call(
+            "GET",
+            self.resource_url(path),
+            auth=DPoPAuth(self.key, grant.token),
+            headers={"Accept": "application/ld+json"},
+        )
+        return response.json()
+
+    def append(
+        self, container: str, data: Graph | str, grant: Grant, *, slug: str | None = None
+    ) -> str:
+        """Add a record (Turtle text or a Graph) to a container; returns its URL."""
+        body = data.serialize(format="turtle") if isinstance(data, Graph) else data
+        headers = {"Content-Type": "text/turtle"}
+        if slug:
+            headers["Slug"] = slug
+        response = self._call(
+            "POST",
+            self.resource_url(container),
+            data=body.encode(),
+            headers=headers,
+            auth=DPoPAuth(self.key, grant.token),
+        )
+        return urljoin(self.pod_url, response.headers["Location"])
+
+    def give_back(self, grant: Grant) -> None:
+        """Return a grant you no longer need: it ends at once, as if revoked."""
+        self._call(
+            "POST", f"{self.pod_url}/grants/{grant.id}/return", auth=DPoPAuth(self.key, grant.token)
+        )
+
+    def resource_url(self, path: str) -> str:
+        if not path.startswith("/"):
+            raise ValueError("resource paths start with '/', as in '/profile'")
+        return f"{self.pod_url}/data{path}"
+
+    # -- signatures from the pod ---------------------------------------------------------------
+
+    def verify_pod_token(self, token: str, typ: str) -> dict[str, Any]:
+        """Verify a JWT the pod signed (grant, notification) against the pod's JWKS."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError as exc:
+            raise ProtocolError(f"not a JWT from the pod: {exc}") from None
+        if header.get("typ") != typ:
+            raise ProtocolError(f"expected a {typ}, got {header.get('typ')!r}")
+        key = self._pod_key(header.get("kid"))
+        audience = self.vendor_id if typ == NOTIFICATION_TYP else self.pod_url
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA", "ES256"],
+                issuer=self.pod_url,
+                audience=audience,
+                leeway=30,
+            )
+        except jwt.InvalidTokenError as exc:
+            raise ProtocolError(f"the pod's signature does not verify: {exc}") from None
+
+    def verify_notification(self, body: str | bytes) -> dict[str, Any]:
+        """Check a notification POSTed to your callback; returns its claims.
+
+        `claims["type"]` is "Revoke" (stop using the grant, delete what you read) or "Update"
+        (`claims["object"]` changed: read it again).
+        """
+        text = body.decode("ascii") if isinstance(body, bytes) else body
+        return self.verify_pod_token(text.strip(), NOTIFICATION_TYP)
+
+    def _pod_key(self, kid: Any):
+        for refresh in (False, True):
+            if self._jwks is None or refresh:
+                self._jwks = self._call("GET", self.discover().raw["jwks_uri"]).json()
+            for jwk in self._jwks.get("keys", []):
+                if jwk.get("kid") == kid:
+                    return jwt.PyJWK(jwk).key
+        raise ProtocolError(f"the pod has no key {kid!r}")
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, url: str, *, auth: Callable | None = None, **kwargs: Any
+    ) -> requests.Response:
+        try:
+            response = self.session.request(
+                method, url, auth=auth, timeout=self.timeout, allow_redirects=False, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise PodUnreachable(f"cannot reach the pod at {url}: {exc}") from exc
+        if response.status_code >= 400:
+            raise error_for(response)
+        if 300 <= response.status_code < 400:
+            raise ProtocolError(f"unexpected redirect from {url}", response=response)
+        return response
+
+
+__all__ = ["Grant", "PendingRequest", "PodClient", "PodConfiguration", "VendorClientError"]
