@@ -17,6 +17,7 @@ import click
 from pds import schemas
 from pds.archive import ArchiveError, export_pod, import_pod
 from pds.consent import ConsentError, OwnerAccount, open_pod
+from pds.consent.keys import PodKeys
 from pds.resources import PodRef, ResourceError, ResourceExists
 from pds.resources.documents import Documents
 from pds.settings import FIELDS, Settings, SettingsError, ensure_secret_key, load_settings
@@ -272,6 +273,31 @@ def import_command(ctx: Context, archive: Path, base_url) -> None:
     except (ArchiveError, ResourceError) as exc:
         raise click.ClickException(f"import refused, nothing was changed: {exc}") from None
     click.echo(f"Imported {count} resource(s) into pod {pod.id!r} at {pod.base_url}.")
+
+
+@main.group()
+def keys() -> None:
+    """The pod's signing keys (grants, receipts, status list, notifications)."""
+
+
+@keys.command("list")
+@click.pass_obj
+def keys_list(ctx: Context) -> None:
+    """List signing keys: the active one signs, retired ones still verify."""
+    store, pod = _open(ctx.settings(), create=False)
+    pod_keys = PodKeys(store, pod.id)
+    for key in pod_keys.jwks()["keys"]:
+        state = "active " if key["kid"] == pod_keys.active.kid else "retired"
+        click.echo(f"{key['kid']}  {state}  {key['alg']}  {key['crv']}  {key['x']}")
+
+
+@keys.command("rotate")
+@click.pass_obj
+def keys_rotate(ctx: Context) -> None:
+    """Sign with a new key from now on. Grants signed earlier keep working."""
+    store, pod = _open(ctx.settings(), create=False)
+    kid = PodKeys(store, pod.id).rotate()
+    click.echo(f"New signing key {kid}. Running servers switch to it within 30 seconds.")
 
 
 @main.command("settings")

@@ -119,6 +119,7 @@ def audit_log():
             action=args.get("action"),
             outcome=args.get("outcome"),
             resource=args.get("resource"),
+            grant_id=args.get("grant"),
             since=since,
             until=until,
             before_id=before,
@@ -133,6 +134,7 @@ def audit_log():
                 "action": e.action,
                 "resource": e.resource,
                 "outcome": e.outcome,
+                "grant": e.grant_id,
                 "detail": e.detail,
             }
             for e in events

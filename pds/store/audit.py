@@ -20,6 +20,7 @@ class AuditEvent:
     action: str
     resource: str | None
     outcome: str
+    grant_id: str | None
     detail: dict[str, Any]
 
 
@@ -41,6 +42,8 @@ def record(
             action=action,
             resource=resource,
             outcome=outcome,
+            # Copied out of the detail into its own column so the log can be filtered by grant.
+            grant_id=(detail or {}).get("grant"),
             detail=detail or {},
         )
     )
@@ -54,19 +57,23 @@ def query(
     action: str | None = None,
     outcome: str | None = None,
     resource: str | None = None,
+    grant_id: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     before_id: int | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
     """Newest first. `before_id` pages backwards through the log."""
-    q = sa.select(t.c.id, t.c.at, t.c.actor, t.c.action, t.c.resource, t.c.outcome, t.c.detail)
+    q = sa.select(
+        t.c.id, t.c.at, t.c.actor, t.c.action, t.c.resource, t.c.outcome, t.c.grant_id, t.c.detail
+    )
     q = q.where(t.c.pod_id == pod_id)
     for column, value in (
         (t.c.actor, actor),
         (t.c.action, action),
         (t.c.outcome, outcome),
         (t.c.resource, resource),
+        (t.c.grant_id, grant_id),
     ):
         if value is not None:
             q = q.where(column == value)

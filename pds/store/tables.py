@@ -98,6 +98,7 @@ audit_events = sa.Table(
     sa.Column("action", sa.String(64), nullable=False),
     sa.Column("resource", sa.String(1024)),
     sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("grant_id", sa.String(32)),  # added in 0002
     # Never the data itself nor any token: only what the customer needs to understand the event.
     sa.Column("detail", sa.JSON, nullable=False, default=dict),
     sa.Index("ix_audit_events_pod_at", "pod_id", "at"),

@@ -101,6 +101,13 @@ def test_vendor_reads_exactly_what_was_granted_until_the_owner_revokes(server, o
         ("grant.revoke", "ok"),
         ("data.read", "refused"),
     ]
+    by_grant = owner.get(f"{server.url}/owner/audit", params={"grant": grant.id}).json()["events"]
+    assert [e["action"] for e in by_grant] == [
+        "data.read",
+        "grant.revoke",
+        "data.read",
+        "request.approve",
+    ]
     refused = events[0]
     assert refused["actor"] == pod.vendor_id and refused["resource"] == "/profile"
     assert refused["detail"]["reason"] == "the grant was revoked"

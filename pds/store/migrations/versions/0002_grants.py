@@ -1,4 +1,5 @@
-"""Vendor grants: pod signing keys, access requests, grants, DPoP replay records, notifications.
+"""Vendor grants: signing keys, access requests, grants, DPoP replay records, notifications;
+the grant an audit event is about.
 
 Revision ID: 0002
 Revises: 0001
@@ -27,6 +28,8 @@ def _pod_fk(primary_key: bool = True) -> sa.Column:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("audit_events") as batch:
+        batch.add_column(sa.Column("grant_id", sa.String(32)))
     op.create_table(
         "signing_keys",
         _pod_fk(),
@@ -112,3 +115,5 @@ def downgrade() -> None:
     op.drop_index("ix_access_requests_pod_status", table_name="access_requests")
     for table in ("notifications", "dpop_proofs", "grants", "access_requests", "signing_keys"):
         op.drop_table(table)
+    with op.batch_alter_table("audit_events") as batch:
+        batch.drop_column("grant_id")
