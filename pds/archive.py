@@ -31,6 +31,7 @@ from pds.resources.documents import etag_of, from_storage, to_storage
 from pds.resources.paths import DATA_PREFIX, check_path, resource_iri
 from pds.resources.validation import validate
 from pds.store import Store, pods
+from pds.store import grants as grant_rows
 from pds.store import resources as resource_rows
 from pds.store.engine import schema_revision
 from pds.store.store import utcnow
@@ -128,12 +129,19 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def import_pod(
-    store: Store, pod: PodRef, source: IO[bytes], progress: Progress | None = None
+    store: Store,
+    pod: PodRef,
+    source: IO[bytes],
+    progress: Progress | None = None,
+    *,
+    replace_owner: bool = False,
 ) -> int:
     """Load an archive made by `export_pod` into the empty pod `pod`; returns resource count.
 
     IRIs under the exported pod's base URL are rewritten to `pod.base_url`, so an archive can
-    move a pod to a new address.
+    move a pod to a new address. The pod must hold no documents and no grants; it must also be
+    unclaimed unless `replace_owner` (the consent page, where the owner of a fresh pod loads
+    an export and takes on its password).
     """
     members = _read_members(source)
     manifest = _manifest(members)
@@ -147,7 +155,8 @@ def import_pod(
 
     with store.begin() as conn:
         target = pods.lock(conn, pod.id)
-        if target.claimed_at is not None or resource_rows.all_rows(conn, pod.id):
+        claimed = target.claimed_at is not None and not replace_owner
+        if claimed or resource_rows.all_rows(conn, pod.id) or grant_rows.list_grants(conn, pod.id):
             raise ArchiveError(
                 "the target pod is not empty: import into a new data directory "
                 "(or a new pod name) so nothing is overwritten"

@@ -64,6 +64,8 @@ def main(ctx: click.Context, data_dir, database_url, pod, config) -> None:
       pds serve            # creates ./pds-data, prints a setup code, serves on 127.0.0.1:8000
     Then open the pod, or claim it with the setup code through the owner API (see README).
     """
+    # Everything pds writes (database, WAL, exports, keys) is private to the user running it.
+    os.umask(0o077)
     ctx.obj = Context({"data_dir": data_dir, "database_url": database_url, "pod": pod}, config)
 
 
@@ -120,7 +122,7 @@ def _announce_setup_code(store: Store, pod: PodRef) -> None:
     click.echo(
         f"\n  This pod has no owner yet. Claim it at {pod.base_url}/ with the setup code:\n\n"
         f"      {code}\n\n"
-        "  The code works once and for 24 hours; `pds init` prints a new one.\n",
+        "  It works once, for 24 hours, until `pds init` or `pds serve` prints a new one.\n",
         err=True,
     )
 
@@ -149,11 +151,40 @@ def init(ctx: Context, base_url, demo) -> None:
 @click.option("--port", type=int, help=_help("port"))
 @click.option("--base-url", help=_help("base_url"))
 @click.option("--workers", type=click.IntRange(1, 64), help=_help("workers"))
+@click.option("--max-body-bytes", type=click.IntRange(1024), help=_help("max_body_bytes"))
+@click.option("--trusted-proxies", type=click.IntRange(0, 10), help=_help("trusted_proxies"))
+@click.option("--log-level", metavar="LEVEL", help=_help("log_level"))
+@click.option(
+    "--allow-private-callbacks", is_flag=True, default=None, help=_help("allow_private_callbacks")
+)
 @click.pass_obj
-def serve(ctx: Context, host, port, base_url, workers) -> None:
-    """Run the pod with gunicorn (initialising it on first run)."""
+def serve(
+    ctx: Context,
+    host,
+    port,
+    base_url,
+    workers,
+    max_body_bytes,
+    trusted_proxies,
+    log_level,
+    allow_private_callbacks,
+) -> None:
+    """Run the pod with gunicorn (initialising it on first run).
+
+    The session secret is never a flag (it would show in `ps`): set PDS_SECRET_KEY or leave it
+    to the generated <data dir>/secret_key.
+    """
     settings, store, pod = _prepare(
-        ctx.settings(host=host, port=port, base_url=base_url, workers=workers)
+        ctx.settings(
+            host=host,
+            port=port,
+            base_url=base_url,
+            workers=workers,
+            max_body_bytes=max_body_bytes,
+            trusted_proxies=trusted_proxies,
+            log_level=log_level,
+            allow_private_callbacks=allow_private_callbacks,
+        )
     )
     _announce_setup_code(store, pod)
     store.dispose()  # workers open their own connections after the fork

@@ -70,8 +70,8 @@ class Settings:
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.metadata.get("secret") and value:
-                value = "********"
+            if f.metadata.get("secret"):
+                value = "********" if value else f"(kept in {self.data_dir / 'secret_key'})"
             out[f.name] = str(value) if isinstance(value, Path) else value
         return out
 
