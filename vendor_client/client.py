@@ -27,6 +27,7 @@ from vendor_client.keys import VendorKey
 REQUEST_TYP = "pds-access-request+jwt"
 GRANT_TYP = "pds-grant+jwt"
 NOTIFICATION_TYP = "pds-notification+jwt"
+RECEIPT_TYP = "pds-receipt+jwt"
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -269,7 +270,8 @@ class PodClient:
         if header.get("typ") != typ:
             raise ProtocolError(f"expected a {typ}, got {header.get('typ')!r}")
         key = self._pod_key(header.get("kid"))
-        audience = self.vendor_id if typ == NOTIFICATION_TYP else self.pod_url
+        # Grants are addressed to the pod (it checks them); receipts and notifications to us.
+        audience = self.pod_url if typ == GRANT_TYP else self.vendor_id
         try:
             return jwt.decode(
                 token,
@@ -281,6 +283,10 @@ class PodClient:
             )
         except jwt.InvalidTokenError as exc:
             raise ProtocolError(f"the pod's signature does not verify: {exc}") from None
+
+    def verify_receipt(self, grant: Grant) -> dict[str, Any]:
+        """The consent receipt of `grant`, its signature checked: keep it as your record."""
+        return self.verify_pod_token(grant.receipt, RECEIPT_TYP)
 
     def verify_notification(self, body: str | bytes) -> dict[str, Any]:
         """Check a notification POSTed to your callback; returns its claims.

@@ -67,7 +67,9 @@ def verify_proof(
     iat, jti = claims["iat"], claims["jti"]
     if not isinstance(iat, int | float) or isinstance(iat, bool):
         raise InvalidProof("the proof's iat must be a number")
-    if iat > now + MAX_SKEW or iat < now - MAX_AGE:
+    if iat > now + MAX_SKEW:
+        raise InvalidProof("the proof's iat is in the future: check the client's clock")
+    if iat < now - MAX_AGE:
         raise InvalidProof(f"the proof was not made within the last {MAX_AGE} seconds")
     if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
         raise InvalidProof("the proof's jti must be a unique string of 8 to 128 characters")

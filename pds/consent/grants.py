@@ -11,6 +11,9 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
 from pds.consent.errors import AlreadyDecided, GrantNotFound, InvalidInput
 from pds.consent.keys import PodKeys
 from pds.consent.notifications import Outbox
@@ -19,6 +22,8 @@ from pds.consent.requests import AccessRequest, AccessRequests
 from pds.consent.scopes import READ, Scope, parse_scopes, scopes_from_json
 from pds.consent.status_list import credential, entry, pick_index
 from pds.resources import PodRef
+from pds.resources.paths import DATA_PREFIX
+from pds.resources.views import project
 from pds.store import NotFound, Store, audit
 from pds.store import grants as rows
 from pds.store.store import utcnow
@@ -242,25 +247,44 @@ class Grants:
     def signed_status_list(self) -> str:
         return self.keys.sign(self.status_list(), "vc+jwt")
 
-    def resource_changed(self, path: str) -> int:
-        """Tell vendors with a live read grant on `path` (and a callback) that it changed."""
-        now = utcnow()
+    def resource_changed(
+        self, path: str, before: Graph | None, after: Graph | None, *, by_vendor: str | None = None
+    ) -> int:
+        """Tell vendors with a live read grant on `path` (and a callback) that it changed.
+
+        A vendor limited to some fields is told only when those fields changed, so it cannot
+        learn when the rest of the document moves; the vendor that made the change is not told.
+        """
+        kind = "Create" if before is None else "Delete" if after is None else "Update"
+        with self.store.read() as conn:
+            live = [Grant.from_row(r) for r in rows.live_grants(conn, self.pod.id, utcnow())]
+        told = []
+        for grant in live:
+            scope = next((s for s in grant.scopes if s.covers(path) and READ in s.modes), None)
+            if scope is None or not grant.callback or grant.vendor_id == by_vendor:
+                continue
+            if scope.fields is not None and _same_view(before, after, scope.fields, path):
+                continue
+            told.append(grant)
+        if not told:
+            return 0
         with self.store.begin() as conn:
-            told = [
-                grant
-                for grant in map(Grant.from_row, rows.live_grants(conn, self.pod.id, now))
-                if grant.callback and any(s.covers(path) and READ in s.modes for s in grant.scopes)
-            ]
             for grant in told:
                 self.outbox.queue(
                     conn,
                     grant,
                     {
-                        "type": "Update",
+                        "type": kind,
                         "grant": grant.id,
-                        "object": f"{self.pod.base_url}/data{path}",
+                        "object": f"{self.pod.base_url}{DATA_PREFIX}{path}",
                     },
                 )
-        if told:
-            self.outbox.kick()
+        self.outbox.kick()
         return len(told)
+
+
+def _same_view(
+    before: Graph | None, after: Graph | None, fields: frozenset[str], path: str
+) -> bool:
+    views = [project(g, fields, path) if g is not None else Graph() for g in (before, after)]
+    return isomorphic(*views)

@@ -71,9 +71,15 @@ class PodKeys:
         return next(k for k in self._current() if not k.retired)
 
     def verification_key(self, kid: Any) -> SigningKey | None:
-        for keys in (self._current(), None):
-            keys = keys if keys is not None else self._load()  # a key rotated elsewhere
-            for key in keys:
+        for key in self._current():
+            if key.kid == kid:
+                return key
+        # Maybe rotated by another process: reload, but at most once a second, so tokens
+        # with made-up kids cannot make every request hit the database.
+        with self._lock:
+            recent = time.monotonic() - self._loaded_at < 1.0
+        if not recent:
+            for key in self._load():
                 if key.kid == kid:
                     return key
         return None

@@ -88,9 +88,13 @@ class Outbox:
     def deliver_due(self) -> int:
         """Try every notification that is due; returns how many were delivered."""
         with self.store.read() as conn:
-            due = rows.due_notifications(conn, utcnow())
+            due = rows.due_notifications(conn, self.pod_id, utcnow())
         delivered = 0
         for item in due:
+            with self.store.begin() as conn:
+                lease = utcnow() + dt.timedelta(seconds=60)
+                if not rows.claim_notification(conn, item["id"], item["next_attempt_at"], lease):
+                    continue  # another worker is delivering it
             error = None
             try:
                 self._post(item["url"], item["body"])
@@ -133,5 +137,5 @@ class Outbox:
             raise DeliveryRefused(f"cannot resolve {host}: {exc}") from None
         for info in infos:
             address = ipaddress.ip_address(info[4][0])
-            if not address.is_global:
+            if not address.is_global or address.is_multicast:
                 raise DeliveryRefused(f"{host} resolves to a non-public address ({address})")

@@ -26,7 +26,9 @@ def build_receipt(
     terms: list[str],
     issued_at: dt.datetime,
     expires_at: dt.datetime,
+    jurisdiction: str = "unspecified",
 ) -> dict[str, Any]:
+    """The receipt's claims; signed as a JWT, so `iss`, `aud` and `iat` let either side verify."""
     categories = []
     for scope in scopes:
         names = {f["iri"]: f["name"] for f in fields_of(scope.resource)}
@@ -35,8 +37,12 @@ def build_receipt(
         else:
             categories.extend(f"{scope.resource}: {names.get(f, f)}" for f in sorted(scope.fields))
     return {
+        "iss": pod_url,
+        "aud": vendor_id,
+        "iat": int(issued_at.timestamp()),
+        "jti": grant_id,
         "version": VERSION,
-        "jurisdiction": "",
+        "jurisdiction": jurisdiction,
         "consentTimestamp": int(issued_at.timestamp()),
         "collectionMethod": "Approved by the customer in their personal data pod",
         "consentReceiptID": grant_id,
@@ -46,7 +52,8 @@ def build_receipt(
             {
                 "piiController": vendor.get("name", ""),
                 "contact": vendor.get("contact", ""),
-                "url": vendor.get("homepage", ""),
+                "email": vendor.get("contact", "") if "@" in vendor.get("contact", "") else "",
+                "piiControllerUrl": vendor.get("homepage", ""),
                 "id": vendor_id,
                 "verified": bool(vendor.get("verified")),
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import ipaddress
 import secrets
 import time
@@ -19,7 +20,7 @@ from pds.consent import jose, scopes, terms
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
 from pds.consent.scopes import Scope
 from pds.resources import PodRef
-from pds.store import NotFound, Store, audit, pods
+from pds.store import AlreadyExists, NotFound, Store, audit, pods
 from pds.store import grants as rows
 from pds.store.store import utcnow
 
@@ -125,10 +126,22 @@ class AccessRequests:
             pod_terms = terms.current_terms(pods.get(conn, self.pod.id).settings)
             accepted = terms.check_accepted(pod_terms, claims.get("terms", []))
             since = utcnow() - dt.timedelta(hours=1)
-            if rows.count_recent_requests(conn, self.pod.id, vendor_id, since) >= REQUESTS_PER_HOUR:
+            count, oldest = rows.recent_requests(conn, self.pod.id, vendor_id, since)
+            if count >= REQUESTS_PER_HOUR:
+                wait = int((oldest - since).total_seconds()) + 1 if oldest else 3600
                 raise RateLimited(
-                    f"at most {REQUESTS_PER_HOUR} requests an hour per vendor key", retry_after=3600
+                    f"at most {REQUESTS_PER_HOUR} requests an hour per vendor key", retry_after=wait
                 )
+            try:
+                # A signed request is used once: a copy replayed by an eavesdropper is refused.
+                rows.remember_proof(
+                    conn,
+                    self.pod.id,
+                    hashlib.sha256(f"request {vendor_id} {claims['jti']}".encode()).hexdigest(),
+                    dt.datetime.fromtimestamp(claims["exp"] + 60, dt.UTC),
+                )
+            except AlreadyExists:
+                raise InvalidInput("this signed request was already submitted") from None
             rows.add_request(
                 conn,
                 self.pod.id,

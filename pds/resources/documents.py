@@ -112,7 +112,7 @@ class Documents:
         def make() -> bytes:
             graph = document.graph
             if fields is not None:
-                graph = views.project(graph, fields, document.iri)
+                graph = views.project(graph, fields, document.path)
             return rdf.serialize(graph, media_type)
 
         return self._bodies.get_or_make(key, make)

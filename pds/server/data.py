@@ -10,17 +10,26 @@ from flask import Blueprint, Response, request
 
 from pds.consent.access import VendorAccess
 from pds.consent.scopes import APPEND, READ
-from pds.resources import TURTLE, Document, RDFSyntaxError, UnsupportedMediaType
+from pds.resources import (
+    JSON_LD,
+    N_TRIPLES,
+    TURTLE,
+    Document,
+    RDFSyntaxError,
+)
 from pds.resources.documents import etag_of
-from pds.resources.paths import DATA_PREFIX, check_path
+from pds.resources.paths import DATA_PREFIX
 from pds.server.auth import require_owner
+from pds.server.changes import snapshot, tell_vendors
 from pds.server.grants_api import public_url
 from pds.server.http import entity_tags, negotiate, read_body
+from pds.server.problems import Problem
 from pds.server.services import services
 
 bp = Blueprint("data", __name__)
 
 SPARQL_UPDATE = "application/sparql-update"
+_ETAG_SUFFIX = {JSON_LD: "-jsonld", N_TRIPLES: "-nt"}
 WRITE = "write"  # no grant mode allows it: vendors only read, or append new documents
 DOCUMENT_METHODS = "GET, HEAD, PUT, PATCH, DELETE"
 CONTAINER_METHODS = "GET, HEAD, POST, DELETE"
@@ -57,7 +66,9 @@ def _caller(mode: str) -> VendorAccess | None:
         proof=request.headers.get("DPoP"),
         method=request.method,
         url=public_url(),
-        path=check_path(_path()),
+        # Not checked as a path first: a vendor's odd path is simply outside its grant, refused
+        # and audited as such, revealing nothing about what exists.
+        path=_path(),
         mode=mode,
     )
 
@@ -67,8 +78,12 @@ def _representation(document: Document, vendor: VendorAccess | None) -> Response
     svc = services()
     fields = vendor.scope.fields if vendor else None
     body = svc.documents.render(svc.pod, document, media_type, fields)
-    # A field-limited view is its own representation: its ETag must not follow other fields.
-    etag = document.etag if fields is None else etag_of(body.decode())
+    if fields is not None:
+        # A field-limited view is its own representation: its ETag must not follow other fields.
+        etag = etag_of(body.decode())
+    else:
+        # Strong ETags differ per representation (RFC 9110 8.8.3); Turtle is the stored form.
+        etag = document.etag + _ETAG_SUFFIX.get(media_type, "")
     if_none_match = entity_tags(request.headers.get("If-None-Match"))
     if if_none_match is not None and ("*" in if_none_match or etag in if_none_match):
         return _common_headers(Response(status=304), document.path, etag)
@@ -90,12 +105,12 @@ def read(_subpath: str = ""):
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["POST"])
 def append(_subpath: str = ""):
     """Add a new document to a container; vendors need `append` on it (their own container)."""
-    _caller(APPEND)
+    vendor = _caller(APPEND)
     svc = services()
     path, etag = svc.documents.create_in(
         svc.pod, _path(), read_body(), request.mimetype, request.headers.get("Slug")
     )
-    svc.consent.grants.resource_changed(path)
+    tell_vendors(path, None, by_vendor=vendor.vendor_id if vendor else None)
     return _written(path, etag, created=True)
 
 
@@ -105,16 +120,17 @@ def put(_subpath: str):
     svc = services()
     path = _path()
     body = read_body()
+    before = snapshot(path)
     if_none_match = entity_tags(request.headers.get("If-None-Match"))
     etag, created = svc.documents.put(
         svc.pod,
         path,
         body,
         request.mimetype,
-        if_match=entity_tags(request.headers.get("If-Match")),
+        if_match=_document_tags(request.headers.get("If-Match")),
         if_none_match=if_none_match is not None and "*" in if_none_match,
     )
-    svc.consent.grants.resource_changed(path)
+    tell_vendors(path, before)
     return _written(path, etag, created)
 
 
@@ -124,16 +140,23 @@ def patch(_subpath: str):
     svc = services()
     path = _path()
     if request.mimetype != SPARQL_UPDATE:
-        raise UnsupportedMediaType(request.mimetype, [SPARQL_UPDATE])
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"PATCH takes {SPARQL_UPDATE}",
+            headers={"Accept-Patch": SPARQL_UPDATE},
+        )
     body = read_body()
     try:
         update = body.decode("utf-8")
     except UnicodeDecodeError:
         raise RDFSyntaxError("the SPARQL Update is not UTF-8") from None
+    before = snapshot(path)
     etag, created = svc.documents.patch(
-        svc.pod, path, update, if_match=entity_tags(request.headers.get("If-Match"))
+        svc.pod, path, update, if_match=_document_tags(request.headers.get("If-Match"))
     )
-    svc.consent.grants.resource_changed(path)
+    tell_vendors(path, before)
     return _written(path, etag, created)
 
 
@@ -143,13 +166,28 @@ def delete(_subpath: str = ""):
     _caller(WRITE)
     svc = services()
     path = _path()
-    svc.documents.delete(svc.pod, path, if_match=entity_tags(request.headers.get("If-Match")))
-    svc.consent.grants.resource_changed(path)
+    before = snapshot(path) if not path.endswith("/") else None
+    svc.documents.delete(svc.pod, path, if_match=_document_tags(request.headers.get("If-Match")))
+    if before is not None:
+        tell_vendors(path, before)
     return Response(status=204)
+
+
+def _document_tags(header: str | None) -> frozenset[str] | None:
+    """If-Match tags as document versions: any representation's ETag names its document."""
+    tags = entity_tags(header)
+    if tags is None:
+        return None
+    out = set()
+    for tag in tags:
+        for suffix in _ETAG_SUFFIX.values():
+            tag = tag.removesuffix(suffix)
+        out.add(tag)
+    return frozenset(out)
 
 
 def _written(path: str, etag: str, created: bool) -> Response:
     response = Response(status=201 if created else 204)
     if created:
-        response.headers["Location"] = DATA_PREFIX + path
+        response.headers["Location"] = services().pod.base_url + DATA_PREFIX + path
     return _common_headers(response, path, etag)

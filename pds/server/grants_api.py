@@ -5,8 +5,9 @@ Vendors authenticate with DPoP proofs made by their own key; there are no vendor
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, json, request, url_for
+from flask import Blueprint, Response, json, request
 
+from pds.consent import InsufficientScope
 from pds.consent.grants import STATUS_LIST_PATH
 from pds.server.http import read_body
 from pds.server.problems import Problem
@@ -43,7 +44,7 @@ def submit_request():
             "an access request is a compact JWS (ASCII)",
         ) from None
     access_request = services().consent.requests.submit(signed)
-    status_url = services().pod.base_url + url_for(".request_status", request_id=access_request.id)
+    status_url = f"{services().pod.base_url}/access-requests/{access_request.id}"
     body = {
         "id": access_request.id,
         "status": access_request.status,
@@ -57,7 +58,7 @@ def submit_request():
 def request_status(request_id: str):
     consent = services().consent
     vendor_id = consent.access.verify_vendor_proof(
-        request.headers.get("DPoP"), method="GET", url=public_url()
+        request.headers.get("DPoP"), method=request.method, url=public_url()
     )
     access_request = consent.requests.for_vendor(request_id, vendor_id)
     body = {
@@ -92,12 +93,7 @@ def give_back(grant_id: str):
         url=public_url(),
     )
     if used_grant != grant_id:
-        raise Problem(
-            403,
-            "insufficient-scope",
-            "Not your grant",
-            "send the grant you are giving back as the Authorization",
-        )
+        raise InsufficientScope("send the grant you are giving back as the Authorization")
     grant = consent.grants.revoke(grant_id, by="vendor")
     return {"id": grant.id, "state": grant.state(), "vendor_id": vendor_id}
 

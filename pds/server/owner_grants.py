@@ -36,7 +36,8 @@ def get_request(request_id: str):
 @bp.post("/access-requests/<request_id>/approve")
 def approve(request_id: str):
     """Approve as asked (empty body) or narrower: {"scopes": [...], "duration_seconds": n}."""
-    data = read_json() if request.content_length else {}
+    # Any declared body counts (chunked ones too): ignoring a narrowing would grant more.
+    data = read_json() if request.content_length or request.content_type else {}
     grant = services().consent.grants.approve(
         request_id, scopes=data.get("scopes"), duration_seconds=data.get("duration_seconds")
     )

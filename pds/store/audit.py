@@ -40,7 +40,7 @@ def record(
             at=utcnow(),
             actor=actor,
             action=action,
-            resource=resource,
+            resource=resource[:1024] if resource else resource,
             outcome=outcome,
             # Copied out of the detail into its own column so the log can be filtered by grant.
             grant_id=(detail or {}).get("grant"),

@@ -70,14 +70,16 @@ def list_requests(conn: sa.Connection, pod_id: str, status: str | None = None) -
     return [dict(r) for r in conn.execute(query.order_by(t.c.created_at.desc())).mappings()]
 
 
-def count_recent_requests(
+def recent_requests(
     conn: sa.Connection, pod_id: str, vendor_id: str, since: dt.datetime
-) -> int:
+) -> tuple[int, dt.datetime | None]:
+    """How many requests the vendor made since `since`, and when the oldest of them was."""
     t = access_requests
-    query = sa.select(sa.func.count()).where(
+    query = sa.select(sa.func.count(), sa.func.min(t.c.created_at)).where(
         t.c.pod_id == pod_id, t.c.vendor_id == vendor_id, t.c.created_at >= since
     )
-    return conn.execute(query).scalar_one()
+    count, oldest = conn.execute(query).one()
+    return count, t.c.created_at.type.process_result_value(oldest, conn.dialect)
 
 
 def decide_request(
@@ -196,15 +198,30 @@ def queue_notification(
     )
 
 
-def due_notifications(conn: sa.Connection, now: dt.datetime, limit: int = 20) -> list[Row]:
+def due_notifications(
+    conn: sa.Connection, pod_id: str, now: dt.datetime, limit: int = 20
+) -> list[Row]:
     t = notifications
     query = (
         sa.select(t)
-        .where(t.c.delivered_at.is_(None), t.c.next_attempt_at <= now)
+        .where(t.c.pod_id == pod_id, t.c.delivered_at.is_(None), t.c.next_attempt_at <= now)
         .order_by(t.c.id)
         .limit(limit)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def claim_notification(
+    conn: sa.Connection, notification_id: int, due_at: dt.datetime, lease_until: dt.datetime
+) -> bool:
+    """Take a due notification for one delivery attempt; False if another worker took it."""
+    t = notifications
+    result = conn.execute(
+        t.update()
+        .where(t.c.id == notification_id, t.c.next_attempt_at == due_at, t.c.delivered_at.is_(None))
+        .values(next_attempt_at=lease_until)
+    )
+    return result.rowcount == 1
 
 
 def notification_attempted(

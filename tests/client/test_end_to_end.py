@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -72,6 +74,11 @@ def test_vendor_reads_exactly_what_was_granted_until_the_owner_revokes(server, o
         < grant.expires_at - dt.datetime.now(dt.UTC)
         <= dt.timedelta(hours=1)
     )
+
+    receipt = pod.verify_receipt(grant)
+    assert receipt["consentReceiptID"] == grant.id
+    assert receipt["piiControllers"][0]["id"] == pod.vendor_id
+    assert receipt["services"][0]["purposes"][0]["piiCategory"] == ["/profile: Email address"]
 
     graph = pod.read("/profile", grant)
     predicates = {str(p) for _, p, _ in graph}
@@ -208,14 +215,10 @@ def callback_server():
 
 @pytest.fixture
 def settings(settings):
-    import dataclasses
-
     return dataclasses.replace(settings, allow_private_callbacks=True)
 
 
 def wait_for(predicate, timeout: float = 10.0):
-    import time
-
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -231,6 +234,19 @@ def test_vendors_are_told_of_changes_and_revocation_signed_by_the_pod(
     pending = ask_for_email_and_name(pod, callback=url)
     owner.post(f"{server.url}/owner/access-requests/{pending.id}/approve")
     grant = pending.wait(timeout=10)
+
+    # The grant covers email and name: a new phone number is none of the vendor's business.
+    phone = (
+        'PREFIX schema: <https://schema.org/> INSERT { ?p schema:telephone "+44 20 7946 0000" }'
+        " WHERE { ?p a schema:Person }"
+    )
+    assert owner.patch(
+        f"{server.url}/data/profile",
+        data=phone,
+        headers={"Content-Type": "application/sparql-update"},
+    ).ok
+    time.sleep(1.0)
+    assert received == []
 
     update = (
         "PREFIX schema: <https://schema.org/> DELETE { ?p schema:email ?e } "

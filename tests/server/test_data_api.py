@@ -36,10 +36,11 @@ def test_profile_written_as_turtle_reads_back_as_jsonld_and_ntriples_as_the_same
     sample = schemas.sample_documents()["/profile"]
     put = owner.put(f"{server.url}/data/profile", data=sample.encode(), headers=TURTLE)
     assert put.status_code == 201
-    assert put.headers["Location"] == "/data/profile"
+    assert put.headers["Location"] == f"{server.url}/data/profile"
 
     iri = f"{server.url}/data/profile"
     expected = Graph().parse(data=sample, format="turtle", publicID=iri)
+    etags = {}
     for media_type, fmt in [
         ("text/turtle", "turtle"),
         ("application/ld+json", "json-ld"),
@@ -48,10 +49,19 @@ def test_profile_written_as_turtle_reads_back_as_jsonld_and_ntriples_as_the_same
         response = owner.get(iri, headers={"Accept": media_type})
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith(media_type)
-        assert response.headers["ETag"] == put.headers["ETag"]
+        etags[media_type] = response.headers["ETag"]
         got = Graph().parse(data=response.text, format=fmt, publicID=iri)
         assert isomorphic(got, expected), f"{media_type} differs from what was written"
     assert len(expected) > 10
+    # Each representation has its own strong ETag (RFC 9110 8.8.3); Turtle's is the document's.
+    assert etags["text/turtle"] == put.headers["ETag"]
+    assert len(set(etags.values())) == 3
+    jsonld = {"Accept": "application/ld+json", "If-None-Match": etags["text/turtle"]}
+    assert owner.get(iri, headers=jsonld).status_code == 200
+    # ...and any of them names the document version for a conditional write.
+    rewrite = owner.put(iri, data=sample.encode(),
+                        headers={**TURTLE, "If-Match": etags["application/ld+json"]})
+    assert rewrite.status_code == 204
 
 
 def test_jsonld_write_with_the_pods_context_iri_is_understood_without_fetching(server, owner):
