@@ -27,8 +27,9 @@ from pds.consent.errors import (
 from pds.consent.grants import GRANT_TYP
 from pds.consent.keys import PodKeys
 from pds.consent.scopes import Scope, scopes_from_json
-from pds.resources import PodRef
+from pds.resources import InvalidPath, PodRef
 from pds.resources.cache import LRUCache
+from pds.resources.paths import check_path
 from pds.store import AlreadyExists, NotFound, Store, audit
 from pds.store import grants as rows
 from pds.store.store import utcnow
@@ -83,7 +84,11 @@ class DataAccess:
             self._record(vendor, action, path, error, grant_id=None)
             raise
 
-        scope = next((s for s in grant.scopes if s.covers(path) and mode in s.modes), None)
+        # A path that is not a valid resource path (`..`, `//`...) is outside every grant, even
+        # when it starts with a granted container's prefix.
+        scope = None
+        if _valid_path(path):
+            scope = next((s for s in grant.scopes if s.covers(path) and mode in s.modes), None)
         grant_id = grant.claims["jti"]
         error: ConsentError | None = None
         with self.store.begin() as conn:
@@ -204,6 +209,14 @@ class DataAccess:
                 outcome="refused",
                 detail=_detail(grant_id, None, error),
             )
+
+
+def _valid_path(path: str) -> bool:
+    try:
+        check_path(path)
+    except InvalidPath:
+        return False
+    return True
 
 
 def _dpop_token(authorization: str | None) -> str:

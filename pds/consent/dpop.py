@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import math
 import re
 import time
 from typing import Any
@@ -65,7 +66,7 @@ def verify_proof(
         raise InvalidProof(f"invalid DPoP proof: {exc}") from None
 
     iat, jti = claims["iat"], claims["jti"]
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
         raise InvalidProof("the proof's iat must be a number")
     if iat > now + MAX_SKEW:
         raise InvalidProof("the proof's iat is in the future: check the client's clock")
@@ -94,6 +95,8 @@ def normalize_htu(url: str) -> str:
     """RFC 3986 syntax-based normalisation, without query and fragment (RFC 9449 4.3)."""
     parts = urlsplit(url)
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets, or the port would merge in
     default = {"http": 80, "https": 443}.get(scheme)
     try:
         port = parts.port

@@ -49,7 +49,7 @@ def public_key(jwk: Any, alg: Any):
     kty, crv = _KEY_TYPES[alg]
     if jwk.get("kty") != kty or jwk.get("crv") != crv:
         raise InvalidInput(
-            f"{alg} needs a {crv} key ({kty}), not {jwk.get('kty')}/{jwk.get('crv')}"
+            f"{alg} needs a {crv} key ({kty}), not {jwk.get('kty')!r}/{jwk.get('crv')!r}"
         )
     try:
         return jwt.PyJWK(jwk, algorithm=alg).key

@@ -113,7 +113,12 @@ def _parse_scope(item: Any, vendor_id: str) -> Scope:
         raise InvalidInput("each scope is an object with a 'resource' path")
     resource = item["resource"]
     modes = item.get("modes", [READ])
-    if not isinstance(modes, list) or not modes or not set(modes) <= set(MODES):
+    if (
+        not isinstance(modes, list)
+        or not modes
+        or not all(isinstance(m, str) for m in modes)
+        or not set(modes) <= set(MODES)
+    ):
         raise InvalidInput(f"modes of {resource} must be a non-empty list of 'read', 'append'")
     fields = item.get("fields")
     if resource in TYPED_RESOURCES:

@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pds.consent import Consent, OwnerAccount, open_pod
 from pds.resources import Documents
-from pds.server import data, grants_api, owner_api, owner_grants, problems, wellknown
+from pds.server import data, grants_api, owner_api, owner_grants, problems, web, wellknown
 from pds.server.services import Services
 from pds.settings import Settings, ensure_secret_key
 from pds.store import Store, require_current_schema
@@ -37,6 +37,13 @@ def create_app(
     app.config.update(
         SECRET_KEY=settings.secret_key,
         PDS_MAX_BODY_BYTES=settings.max_body_bytes,
+        # Only bounds form uploads (pod import); API bodies are limited in server/http.py.
+        MAX_CONTENT_LENGTH=300 * 1024 * 1024,
+        SESSION_COOKIE_NAME="pds_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.effective_base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
         JSON_SORT_KEYS=False,
     )
     # Refuse `/data//x` rather than redirecting it to another resource.
@@ -56,7 +63,15 @@ def create_app(
     )
 
     problems.register(app)
-    for blueprint in (data.bp, owner_api.bp, owner_grants.bp, grants_api.bp, wellknown.bp):
+    for blueprint in (
+        data.bp,
+        owner_api.bp,
+        owner_grants.bp,
+        grants_api.bp,
+        wellknown.bp,
+        web.bp,
+        web.root,
+    ):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -112,7 +112,10 @@ def _from_domain(error: Exception) -> Response:
         (code for cls, code in _DPOP_ERRORS.items() if isinstance(error, cls)), None
     )
     if dpop_error:
-        description = str(error).replace("\\", "").replace('"', "'")
+        # Details may quote what the client sent: keep the header to printable ASCII, no quotes.
+        description = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in str(error))[
+            :300
+        ]
         headers["WWW-Authenticate"] = (
             f'DPoP algs="{" ".join(ALGORITHMS)}", error="{dpop_error}", '
             f'error_description="{description}"'

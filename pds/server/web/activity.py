@@ -1,0 +1,96 @@
+"""The activity chart: accesses per vendor per day, drawn as a small SVG on the server."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+
+from pds.consent import Consent
+from pds.store.audit import AuditEvent
+
+DAYS = 14
+BAR_WIDTH, BAR_GAP, ROW_HEIGHT, LABEL_WIDTH = 14, 4, 44, 170
+
+
+def vendor_names(consent: Consent) -> dict[str, str]:
+    """Vendor id -> the name it declared (from its grants and requests)."""
+    names = {r.vendor_id: r.vendor.get("name", r.vendor_id) for r in consent.requests.list()}
+    names.update({g.vendor_id: g.vendor.get("name", g.vendor_id) for g in consent.grants.list()})
+    return names
+
+
+@dataclasses.dataclass
+class Bar:
+    x: int
+    y: int
+    height: int
+    count: int
+    refused: int
+    day: str
+
+
+@dataclasses.dataclass
+class Row:
+    name: str
+    y: int
+    bars: list[Bar]
+    total: int
+
+
+@dataclasses.dataclass
+class Chart:
+    rows: list[Row]
+    width: int
+    height: int
+    days: list[str]
+    max_count: int
+
+
+def activity_chart(events: list[AuditEvent], names: dict[str, str], now: dt.datetime) -> Chart:
+    today = now.date()
+    days = [today - dt.timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
+    allowed: Counter = Counter()
+    refused: Counter = Counter()
+    for event in events:
+        key = (event.actor, event.at.date())
+        (allowed if event.outcome == "allowed" else refused)[key] += 1
+    vendors = sorted(
+        {a for a, _ in allowed} | {a for a, _ in refused}, key=lambda v: names.get(v, v).lower()
+    )
+    peak = max([allowed[k] + refused[k] for k in set(allowed) | set(refused)], default=0)
+    rows = []
+    for index, vendor in enumerate(vendors):
+        top = index * ROW_HEIGHT
+        bars = []
+        for column, day in enumerate(days):
+            count = allowed[(vendor, day)] + refused[(vendor, day)]
+            height = round((ROW_HEIGHT - 12) * count / peak) if peak else 0
+            bars.append(
+                Bar(
+                    x=LABEL_WIDTH + column * (BAR_WIDTH + BAR_GAP),
+                    y=top + ROW_HEIGHT - 6 - height,
+                    height=height,
+                    count=count,
+                    refused=refused[(vendor, day)],
+                    day=day.strftime("%-d %b"),
+                )
+            )
+        rows.append(
+            Row(
+                name=names.get(
+                    vendor, "Unknown caller" if vendor == "unknown" else vendor[:12] + "…"
+                ),
+                y=top,
+                bars=bars,
+                total=sum(b.count for b in bars),
+            )
+        )
+    width = LABEL_WIDTH + DAYS * (BAR_WIDTH + BAR_GAP)
+    return Chart(
+        rows=rows,
+        width=width,
+        height=max(len(rows), 1) * ROW_HEIGHT + 20,
+        days=[d.strftime("%-d %b") for d in days],
+        max_count=peak,
+    )
