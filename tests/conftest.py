@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from pds.server import create_app
 from pds.settings import Settings
 from pds.store import Store, migrate
+from pds.store.tables import pods as pods_table
 
 PG_ADMIN_URL = os.environ.get(
     "PDS_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -124,6 +125,14 @@ class LiveServer:
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.settings = Settings(**{**settings.__dict__, "base_url": self.url, "port": self.port})
+        # Pods of earlier tests share the PostgreSQL database and may have had this port:
+        # base URLs are unique, so move theirs out of the way.
+        with store.begin() as conn:
+            conn.execute(
+                sa.update(pods_table)
+                .where(pods_table.c.base_url == self.url)
+                .values(base_url=pods_table.c.base_url + "/stale-" + pods_table.c.id)
+            )
         self.app = create_app(self.settings, store=store, password_hasher=CHEAP_HASHER)
         self._forward = self.app.wsgi_app
         self.thread = threading.Thread(

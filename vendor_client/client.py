@@ -291,8 +291,8 @@ class PodClient:
     def verify_notification(self, body: str | bytes) -> dict[str, Any]:
         """Check a notification POSTed to your callback; returns its claims.
 
-        `claims["type"]` is "Revoke" (stop using the grant, delete what you read) or "Update"
-        (`claims["object"]` changed: read it again).
+        `claims["type"]` is "Revoke" (stop using the grant, delete what you read), or "Create",
+        "Update" or "Delete" of `claims["object"]` (read it again, or forget it).
         """
         text = body.decode("ascii") if isinstance(body, bytes) else body
         return self.verify_pod_token(text.strip(), NOTIFICATION_TYP)

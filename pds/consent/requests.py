@@ -222,7 +222,8 @@ def _is_private_literal(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
         return True
     try:
-        return not ipaddress.ip_address(host).is_global
+        address = ipaddress.ip_address(host)
+        return not address.is_global or address.is_multicast
     except ValueError:
         return False  # a name: checked again when it is resolved for delivery
 

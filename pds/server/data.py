@@ -20,7 +20,7 @@ from pds.resources import (
 from pds.resources.documents import etag_of
 from pds.resources.paths import DATA_PREFIX
 from pds.server.auth import require_owner
-from pds.server.changes import snapshot, tell_vendors
+from pds.server.changes import document_changed, snapshot
 from pds.server.grants_api import public_url
 from pds.server.http import entity_tags, negotiate, read_body
 from pds.server.problems import Problem
@@ -110,7 +110,7 @@ def append(_subpath: str = ""):
     path, etag = svc.documents.create_in(
         svc.pod, _path(), read_body(), request.mimetype, request.headers.get("Slug")
     )
-    tell_vendors(path, None, by_vendor=vendor.vendor_id if vendor else None)
+    document_changed(path, None, by_vendor=vendor.vendor_id if vendor else None)
     return _written(path, etag, created=True)
 
 
@@ -130,7 +130,7 @@ def put(_subpath: str):
         if_match=_document_tags(request.headers.get("If-Match")),
         if_none_match=if_none_match is not None and "*" in if_none_match,
     )
-    tell_vendors(path, before)
+    document_changed(path, before)
     return _written(path, etag, created)
 
 
@@ -156,7 +156,7 @@ def patch(_subpath: str):
     etag, created = svc.documents.patch(
         svc.pod, path, update, if_match=_document_tags(request.headers.get("If-Match"))
     )
-    tell_vendors(path, before)
+    document_changed(path, before)
     return _written(path, etag, created)
 
 
@@ -169,7 +169,7 @@ def delete(_subpath: str = ""):
     before = snapshot(path) if not path.endswith("/") else None
     svc.documents.delete(svc.pod, path, if_match=_document_tags(request.headers.get("If-Match")))
     if before is not None:
-        tell_vendors(path, before)
+        document_changed(path, before)
     return Response(status=204)
 
 

@@ -37,7 +37,10 @@ def get_request(request_id: str):
 def approve(request_id: str):
     """Approve as asked (empty body) or narrower: {"scopes": [...], "duration_seconds": n}."""
     # Any declared body counts (chunked ones too): ignoring a narrowing would grant more.
-    data = read_json() if request.content_length or request.content_type else {}
+    has_body = (
+        request.content_length or request.content_type or "Transfer-Encoding" in request.headers
+    )
+    data = read_json() if has_body else {}
     grant = services().consent.grants.approve(
         request_id, scopes=data.get("scopes"), duration_seconds=data.get("duration_seconds")
     )

@@ -21,7 +21,13 @@ from pds.consent import ConsentError
 from pds.resources import ResourceError
 from pds.server.problems import STATUS
 from pds.server.web import session
-from pds.server.web.words import MODE_WORDS, describe_duration, format_time, resource_words
+from pds.server.web.words import (
+    MODE_WORDS,
+    describe_duration,
+    describe_event,
+    format_time,
+    resource_words,
+)
 
 bp = Blueprint(
     "web",
@@ -75,6 +81,7 @@ def _template_helpers():
         "format_time": format_time,
         "describe_duration": describe_duration,
         "resource_words": resource_words,
+        "describe_event": describe_event,
         "mode_words": MODE_WORDS,
     }
 

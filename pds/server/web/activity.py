@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 
 from pds.consent import Consent
+from pds.server.web.words import actor_words
 from pds.store.audit import AuditEvent
 
 DAYS = 14
@@ -27,6 +28,7 @@ class Bar:
     height: int
     count: int
     refused: int
+    refused_height: int  # drawn on top of the bar, in the refusal colour
     day: str
 
 
@@ -66,6 +68,7 @@ def activity_chart(events: list[AuditEvent], names: dict[str, str], now: dt.date
         for column, day in enumerate(days):
             count = allowed[(vendor, day)] + refused[(vendor, day)]
             height = round((ROW_HEIGHT - 12) * count / peak) if peak else 0
+            refused_height = round(height * refused[(vendor, day)] / count) if count else 0
             bars.append(
                 Bar(
                     x=LABEL_WIDTH + column * (BAR_WIDTH + BAR_GAP),
@@ -73,14 +76,13 @@ def activity_chart(events: list[AuditEvent], names: dict[str, str], now: dt.date
                     height=height,
                     count=count,
                     refused=refused[(vendor, day)],
+                    refused_height=refused_height,
                     day=day.strftime("%-d %b"),
                 )
             )
         rows.append(
             Row(
-                name=names.get(
-                    vendor, "Unknown caller" if vendor == "unknown" else vendor[:12] + "…"
-                ),
+                name=actor_words(vendor, names),
                 y=top,
                 bars=bars,
                 total=sum(b.count for b in bars),

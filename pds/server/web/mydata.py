@@ -22,7 +22,7 @@ from pds.resources import (
     validation,
 )
 from pds.resources.paths import resource_iri
-from pds.server.changes import tell_vendors
+from pds.server.changes import document_changed
 from pds.server.services import services
 from pds.server.web import bp
 from pds.server.web.activity import vendor_names
@@ -104,7 +104,7 @@ def save_data(name: str):
         return _data_page(400, form_view(model, values, sent_etag, problems))
     except (ETagMismatch, ResourceExists):
         return _changed_elsewhere(path, values)
-    told = tell_vendors(path, current.graph if current else None)
+    told = document_changed(path, current.graph if current else None)
     message = f"Your changes to {model.title.lower()} are saved."
     if told:
         vendors = (

@@ -123,7 +123,14 @@ def grant_page(grant_id: str):
     with services().store.read() as conn:
         events = audit.query(conn, services().pod.id, grant_id=grant_id, limit=50)
     receipt = jwt.decode(grant.receipt, options={"verify_signature": False})
-    return render_template("grant.html", grant=grant_json(grant), events=events, receipt=receipt)
+    return render_template(
+        "grant.html",
+        grant=grant_json(grant),
+        events=events,
+        receipt=receipt,
+        names=vendor_names(consent),
+        term_titles={t["id"]: t["title"] for t in consent.terms()},
+    )
 
 
 @bp.get("/grants/<grant_id>/revoke")
