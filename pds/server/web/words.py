@@ -27,6 +27,15 @@ EVENT_WORDS = {
 }
 
 
+# The same, for an attempt that was refused ("Example Shop tried to read your profile").
+TRIED_WORDS = {
+    "data.read": "tried to read",
+    "data.append": "tried to add a record to",
+    "data.write": "tried to change",
+    "owner.claim": "tried to claim the pod",
+}
+
+
 def format_time(value: dt.datetime | str | None) -> str:
     if value is None:
         return ""
@@ -76,6 +85,8 @@ def actor_words(actor: str, names: dict[str, str]) -> str:
 def describe_event(event: AuditEvent, names: dict[str, str]) -> str:
     """One sentence for an audit event: who did what to which data (no outcome)."""
     verb = EVENT_WORDS.get(event.action, event.action)
+    if event.outcome == "refused":
+        verb = TRIED_WORDS.get(event.action, verb)
     target = resource_words(event.resource)
     vendor = event.detail.get("vendor")
     if event.action in ("request.approve", "request.deny", "grant.revoke") and vendor:
