@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import pyshacl
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
@@ -35,6 +34,8 @@ def validate(graph: Graph, path: str) -> None:
                 }
             ]
         )
+    import pyshacl  # here, not at the top: workers that only serve reads never load it (~10 MB)
+
     with _LOCK:
         conforms, report, _ = pyshacl.validate(
             graph, shacl_graph=shapes, inference="none", allow_warnings=True

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_HEAD = "0002"
+"""The latest migration. Servers compare the database with it without loading Alembic (which
+costs each worker ~12 MB); a test checks it against the migration scripts."""
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -48,11 +47,19 @@ def _sqlite_on_connect(dbapi_conn, _record):
 def _sqlite_on_begin(conn):
     # Take the write lock at BEGIN: a deferred read-then-write transaction could otherwise lose
     # an update to a concurrent writer.
-    read_only = conn.get_execution_options().get("pds_read_only", False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    options = conn.get_execution_options()
+    # FULL fsyncs the WAL at every commit; NORMAL leaves it to the next FULL commit or checkpoint
+    # (survives a crash of the process, may lose the last commits if the machine loses power).
+    level = "FULL" if options.get("pds_durable", True) else "NORMAL"
+    if conn.info.get("pds_synchronous") != level:
+        conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+        conn.info["pds_synchronous"] = level
+    conn.exec_driver_sql("BEGIN" if options.get("pds_read_only", False) else "BEGIN IMMEDIATE")
 
 
-def _alembic_config() -> Config:
+def _alembic_config():
+    from alembic.config import Config  # only for migrating: see SCHEMA_HEAD
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -60,6 +67,8 @@ def _alembic_config() -> Config:
 
 def migrate(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` (default: the latest). Safe to run repeatedly."""
+    from alembic import command
+
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -68,10 +77,18 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
 
 def schema_revision(engine: sa.Engine) -> tuple[str | None, str]:
     """(current revision in the database, latest revision this code knows)."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    return current, head
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None, SCHEMA_HEAD
+        current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    return current, SCHEMA_HEAD
+
+
+def migration_head() -> str:
+    """The head revision according to the migration scripts (Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def require_current_schema(engine: sa.Engine) -> None:

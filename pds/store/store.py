@@ -30,10 +30,19 @@ class Store:
         return self.engine.dialect.name
 
     @contextlib.contextmanager
-    def begin(self) -> Iterator[sa.Connection]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        with self.engine.begin() as conn:
-            yield conn
+    def begin(self, *, durable: bool = True) -> Iterator[sa.Connection]:
+        """A transaction: committed when the block ends, rolled back if it raises.
+
+        `durable=False` is for records that may be lost with the last moments before a power
+        failure (replay records and audit events of reads): their commit does not wait for
+        the disk. Data, grants and decisions are always durable.
+        """
+        with self.engine.connect() as conn:
+            conn.execution_options(pds_durable=durable)
+            with conn.begin():
+                if not durable and self.backend == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                yield conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
