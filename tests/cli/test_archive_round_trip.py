@@ -1,0 +1,141 @@
+"""Moving a whole pod through an export archive, on both backends.
+
+Everything arrives at the new address, no secret leaves in the archive, and an archive is never
+imported over a pod that is already in use.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from pds.archive import ArchiveError, import_pod
+from pds.consent import InvalidCredentials, OwnerAccount
+from pds.resources.documents import Documents
+from pds.store import pods
+from pds.store import resources as resource_rows
+from tests.cli.archive_setup import (
+    POD_SETTINGS,
+    SCHEMA,
+    audit_trail,
+    documents_of,
+    empty_pod,
+    exported,
+    filled_pod,
+    members_of,
+)
+from tests.conftest import CHEAP_HASHER, PASSWORD
+
+# -- the round trip -------------------------------------------------------------------------------
+
+
+def test_exported_pod_imports_into_a_new_pod_at_another_address_with_everything_intact(
+    store, pod_name
+):
+    source, kept_secret, revoked_secret = filled_pod(store, pod_name)
+    archive = exported(store, source)
+    target = empty_pod(store, pod_name + "-moved")
+
+    assert import_pod(store, target, io.BytesIO(archive)) == 3
+
+    documents = Documents(store)
+    for path, turtle in documents_of().items():
+        if path == "/notes/today":
+            turtle = turtle.replace("bell", "bell and a lamp")
+        iri = f"{target.base_url}/data{path}"
+        expected = Graph().parse(data=turtle, format="turtle", publicID=iri)
+        got = documents.read(target, path).graph
+        assert isomorphic(got, expected), f"{path} differs after the move"
+    notes = documents.read(target, "/notes/today").graph
+    about = set(notes.objects(predicate=URIRef(SCHEMA + "about")))
+    assert about == {
+        URIRef(f"{target.base_url}/data/profile#me"),
+        URIRef("https://elsewhere.example/thing"),
+    }, "links inside the pod follow it to the new address, links outside it stay"
+
+    with store.read() as conn:
+        before = {r.path: r for r in resource_rows.all_rows(conn, source.id)}
+        after = {r.path: r for r in resource_rows.all_rows(conn, target.id)}
+        source_row, target_row = pods.get(conn, source.id), pods.get(conn, target.id)
+    assert set(after) == set(before)
+    for path, row in before.items():
+        assert (after[path].created_at, after[path].updated_at) == (
+            row.created_at,
+            row.updated_at,
+        )
+    assert before["/notes/today"].updated_at > before["/notes/today"].created_at
+
+    assert target_row.settings == POD_SETTINGS
+    assert target_row.claimed_at == source_row.claimed_at
+    assert target_row.owner_password_hash == source_row.owner_password_hash
+    assert target_row.base_url == target.base_url, "the new pod keeps its own address"
+    owner = OwnerAccount(store, CHEAP_HASHER)
+    owner.verify_password(target.id, PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        owner.verify_password(target.id, PASSWORD + "!")
+
+    assert owner.authenticate_token(target.id, kept_secret).name == "backup script"
+    with pytest.raises(InvalidCredentials, match="revoked"):
+        owner.authenticate_token(target.id, revoked_secret)
+    source_tokens = [(t.id, t.name, t.created_at) for t in owner.list_tokens(source.id)]
+    assert [(t.id, t.name, t.created_at) for t in owner.list_tokens(target.id)] == source_tokens
+
+    source_audit = audit_trail(store, source.id)
+    # The failed password check above is the only thing the new pod did on its own.
+    assert audit_trail(store, target.id)[: len(source_audit)] == source_audit
+    actions = [event[2] for event in source_audit]
+    assert actions == [
+        "owner.password",
+        "owner.token.create",
+        "owner.token.create",
+        "owner.token.revoke",
+    ]
+
+
+def test_archive_holds_no_token_secret_nor_password(store, pod_name):
+    source, kept_secret, _revoked = filled_pod(store, pod_name)
+    archive = members_of(exported(store, source))
+
+    secret_part = kept_secret.split("_", 2)[2]
+    for name, data in archive.items():
+        assert secret_part.encode() not in data, f"{name} holds a token secret"
+        assert PASSWORD.encode() not in data, f"{name} holds the password"
+    assert json.loads(archive["pod.json"])["owner_password_hash"].startswith("$argon2")
+
+
+def test_import_is_refused_into_a_pod_that_already_has_data_and_leaves_it_alone(store, pod_name):
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    archive = exported(store, source)
+    target = empty_pod(store, pod_name + "-busy")
+    mine = '@prefix schema: <https://schema.org/> . <#me> a schema:Person ; schema:name "Sam" .'
+    Documents(store).put(target, "/profile", mine.encode(), "text/turtle")
+    with store.read() as conn:
+        rows_before = resource_rows.all_rows(conn, target.id)
+
+    with pytest.raises(ArchiveError, match="not empty"):
+        import_pod(store, target, io.BytesIO(archive))
+
+    with store.read() as conn:
+        assert resource_rows.all_rows(conn, target.id) == rows_before
+        assert pods.get(conn, target.id).claimed_at is None
+        assert pods.get(conn, target.id).settings == {}
+    assert OwnerAccount(store).list_tokens(target.id) == []
+
+
+def test_import_is_refused_into_a_claimed_pod_even_without_documents(store, pod_name):
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    archive = exported(store, source)
+    target = empty_pod(store, pod_name + "-claimed")
+    owner = OwnerAccount(store, CHEAP_HASHER)
+    owner.set_password(target.id, "another password entirely")
+
+    with pytest.raises(ArchiveError, match="not empty"):
+        import_pod(store, target, io.BytesIO(archive))
+
+    owner.verify_password(target.id, "another password entirely")
+    with pytest.raises(InvalidCredentials):
+        owner.verify_password(target.id, PASSWORD)

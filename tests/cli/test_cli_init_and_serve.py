@@ -1,0 +1,165 @@
+"""The `pds` command as a self-hoster runs it: the installed script, in a subprocess.
+
+Every run gets a clean environment (no PDS_* from the developer's shell) and its own HOME and
+working directory, so nothing outside `tmp_path` is read or written.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from pds import schemas
+from pds.consent import OwnerAccount, open_pod
+from pds.resources.documents import Documents
+from pds.store import resources as resource_rows
+from tests.cli.cli_setup import DEFAULT_BASE_URL, PDS, SETUP_CODE, clean_env, ok, sqlite_store
+from tests.conftest import CHEAP_HASHER, PASSWORD
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# -- init -----------------------------------------------------------------------------------------
+
+
+def test_init_makes_a_private_data_directory_and_prints_a_setup_code_that_claims_the_pod(
+    pds, tmp_path
+):
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o755)
+
+    result = ok(pds("--data-dir", str(data), "init"))
+
+    assert mode(data) == 0o700
+    assert mode(data / "secret_key") == 0o600
+    key = (data / "secret_key").read_text().strip()
+    assert len(key) >= 32
+    assert key not in result.stdout + result.stderr
+    assert "Pod 'default' at http://127.0.0.1:8000" in result.stdout
+    codes = SETUP_CODE.findall(result.stderr)
+    assert len(codes) == 1, result.stderr
+    assert not SETUP_CODE.search(result.stdout), "the code belongs on stderr, not in piped output"
+    store = sqlite_store(data)
+    try:
+        with store.read() as conn:
+            assert resource_rows.all_rows(conn, "default") == [], "no sample data without --demo"
+        owner = OwnerAccount(store, CHEAP_HASHER)
+        owner.claim("default", codes[0], PASSWORD)
+        owner.verify_password("default", PASSWORD)
+    finally:
+        store.dispose()
+
+
+def test_init_demo_fills_the_pod_and_running_init_again_keeps_key_data_and_owner(pds, tmp_path):
+    data = tmp_path / "data"
+    first = ok(pds("--data-dir", str(data), "init", "--demo"))
+    key = (data / "secret_key").read_text()
+    store = sqlite_store(data)
+    try:
+        pod = open_pod(store, "default", DEFAULT_BASE_URL)
+        for path, turtle in schemas.sample_documents().items():
+            assert f"added sample {path}" in first.stdout
+            iri = f"{DEFAULT_BASE_URL}/data{path}"
+            expected = Graph().parse(data=turtle, format="turtle", publicID=iri)
+            assert isomorphic(Documents(store).read(pod, path).graph, expected)
+        with store.read() as conn:
+            rows_before = resource_rows.all_rows(conn, "default")
+        owner = OwnerAccount(store, CHEAP_HASHER)
+        owner.claim("default", SETUP_CODE.search(first.stderr).group(), PASSWORD)
+
+        again = ok(pds("--data-dir", str(data), "init", "--demo"))
+
+        assert (data / "secret_key").read_text() == key
+        assert "kept existing /profile" in again.stdout
+        assert "kept existing /preferences" in again.stdout
+        with store.read() as conn:
+            assert resource_rows.all_rows(conn, "default") == rows_before
+        owner.verify_password("default", PASSWORD)
+        assert not SETUP_CODE.search(again.stderr), "a claimed pod needs no setup code"
+    finally:
+        store.dispose()
+
+
+# -- serve ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop gunicorn's master and workers (their own process group), however the test went."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def test_setup_code_printed_by_serve_claims_the_pod_over_http(pds, tmp_path):
+    data = tmp_path / "data"
+    ok(pds("--data-dir", str(data), "init", "--demo"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(PDS), "--data-dir", str(data), "serve", "--port", str(port), "--workers", "1"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=clean_env(tmp_path),
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert process.poll() is None, f"pds serve exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"pds serve did not answer:\n{log.read_text()}"
+            try:
+                status = requests.get(f"{url}/owner", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert status.json() == {"pod": url, "claimed": False}
+        code = SETUP_CODE.search(log.read_text()).group()
+
+        claim = requests.post(
+            f"{url}/owner/claim", json={"setup_code": code, "password": PASSWORD}, timeout=10
+        )
+        assert claim.status_code == 201, claim.text
+        created = requests.post(
+            f"{url}/owner/tokens", json={"name": "cli test"}, auth=("owner", PASSWORD), timeout=10
+        )
+        assert created.status_code == 201, created.text
+        bearer = {"Authorization": f"Bearer {created.json()['token']}"}
+        profile = requests.get(
+            f"{url}/data/profile", headers={**bearer, "Accept": "text/turtle"}, timeout=10
+        )
+        assert profile.status_code == 200, profile.text
+        graph = Graph().parse(data=profile.text, format="turtle", publicID=f"{url}/data/profile")
+        me = URIRef(f"{url}/data/profile#me")
+        assert (me, URIRef("https://schema.org/name"), Literal("Alex Example")) in graph
+        again = requests.post(
+            f"{url}/owner/claim", json={"setup_code": code, "password": "x" * 12}, timeout=10
+        )
+        assert again.status_code >= 400, "a setup code works once"
+    finally:
+        stop(process)

@@ -1,0 +1,35 @@
+"""Fixtures of the tests in tests/server: a customer's data, and vendors granted part of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pds import schemas
+from tests.server.vendor_setup import EMAIL, TURTLE, Vendor, granted, new_vendor
+
+
+@pytest.fixture
+def customer_data(server, owner) -> None:
+    for path in ("/profile", "/preferences"):
+        sample = schemas.sample_documents()[path]
+        response = owner.put(f"{server.url}/data{path}", data=sample.encode(), headers=TURTLE)
+        assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def reader(server, owner, customer_data) -> Vendor:
+    """A vendor allowed to read the email addresses of the profile, and nothing else."""
+    scopes = [{"resource": "/profile", "modes": ["read"], "fields": [EMAIL]}]
+    return granted(server, owner, new_vendor(server), scopes)
+
+
+@pytest.fixture
+def appender(server, owner, customer_data) -> Vendor:
+    """A vendor allowed to read and append in its own container, with one record there."""
+    vendor = new_vendor(server)
+    own = f"/vendors/{vendor.id}/"
+    granted(server, owner, vendor, [{"resource": own, "modes": ["read", "append"]}])
+    vendor.client.append(
+        own, '<#it> <https://schema.org/name> "Receipt 1" .', vendor.grant, slug="r1"
+    )
+    return vendor
