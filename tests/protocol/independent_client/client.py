@@ -1,178 +1,23 @@
-"""A vendor client written from docs/protocol.md alone, with jwcrypto instead of PyJWT.
-
-It exists to show that the document is enough to talk to a pod: nothing here comes from the
-server code or from the reference ``vendor_client`` package. Section numbers refer to the
-document.
-"""
+"""The pod client: discovery, access requests, polling, grants, data, give-back, status list
+and notifications, section by section of the document."""
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 import json
-import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from jwcrypto import jwk, jws
 
+from tests.protocol.independent_client.answers import Grant, PendingRequest, RequestDenied
+from tests.protocol.independent_client.jose import ProtocolError, b64url_decode, jws_header, new_jti
+from tests.protocol.independent_client.keys import VendorKey
+
 PROTOCOL_VERSION = "2026-11"
-PROBLEM_BASE = "https://w3id.org/vrm-pod/problems#"
-VENDOR_ALGS = {"Ed25519": "EdDSA", "P-256": "ES256"}  # §3.1
 POD_ALGS = ["EdDSA"]  # §2.1 grant_signing_alg_values_supported
 STATUS_LIST_BITS = 131_072  # §9.3, Appendix A
-
-
-class ProtocolError(Exception):
-    """The pod answered something the document says it must not."""
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def jws_header(token: str) -> dict[str, Any]:
-    """The protected header of a compact JWS, unverified (to check ``typ`` first, §Conventions)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise ProtocolError("not a compact JWS")
-    return json.loads(b64url_decode(parts[0]))
-
-
-def jws_payload(token: str) -> dict[str, Any]:
-    """The payload of a compact JWS, unverified (for tests that inspect what they send)."""
-    return json.loads(b64url_decode(token.split(".")[1]))
-
-
-def thumbprint(public_jwk: dict[str, str]) -> str:
-    """RFC 7638 SHA-256 thumbprint, computed as §3.2 spells it out."""
-    if public_jwk["kty"] == "OKP":
-        members = {"crv": public_jwk["crv"], "kty": "OKP", "x": public_jwk["x"]}
-    elif public_jwk["kty"] == "EC":
-        members = {
-            "crv": public_jwk["crv"],
-            "kty": "EC",
-            "x": public_jwk["x"],
-            "y": public_jwk["y"],
-        }
-    else:
-        raise ValueError(f"no thumbprint for kty {public_jwk['kty']!r} in this protocol")
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode("ascii")
-    return b64url(hashlib.sha256(canonical).digest())
-
-
-def ath(grant: str) -> str:
-    """§7.2: base64url(SHA-256(the grant exactly as sent))."""
-    return b64url(hashlib.sha256(grant.encode("ascii")).digest())
-
-
-def new_jti() -> str:
-    return b64url(secrets.token_bytes(16))
-
-
-# -- the vendor's key (§3) ----------------------------------------------------------------------
-
-
-class VendorKey:
-    """A vendor key pair: Ed25519 (``EdDSA``) or P-256 (``ES256``)."""
-
-    def __init__(self, key: jwk.JWK):
-        public = key.export_public(as_dict=True)
-        if public.get("crv") not in VENDOR_ALGS:
-            raise ValueError("a vendor key is Ed25519 or P-256 (§3.1)")
-        self._key = key
-        self.alg = VENDOR_ALGS[public["crv"]]
-        names = ("kty", "crv", "x", "y")
-        self.public_jwk = {name: public[name] for name in names if name in public}
-        self.vendor_id = thumbprint(self.public_jwk)
-
-    @classmethod
-    def generate(cls, curve: str = "Ed25519") -> VendorKey:
-        kty = "OKP" if curve == "Ed25519" else "EC"
-        return cls(jwk.JWK.generate(kty=kty, crv=curve))
-
-    def sign(self, typ: str, claims: dict[str, Any]) -> str:
-        header = {"alg": self.alg, "jwk": self.public_jwk, "typ": typ}
-        token = jws.JWS(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
-        token.add_signature(self._key, alg=None, protected=json.dumps(header))
-        return token.serialize(compact=True)
-
-    def proof(
-        self,
-        method: str,
-        url: str,
-        grant: str | None = None,
-        *,
-        iat: float | None = None,
-        jti: str | None = None,
-    ) -> str:
-        """A DPoP proof (§7.2); ``ath`` only with a grant (polling carries none, §5)."""
-        claims: dict[str, Any] = {
-            "htm": method.upper(),
-            "htu": url.split("#", 1)[0].split("?", 1)[0],
-            "iat": int(time.time() if iat is None else iat),
-            "jti": jti or new_jti(),
-        }
-        if grant is not None:
-            claims["ath"] = ath(grant)
-        return self.sign("dpop+jwt", claims)
-
-
-# -- what the pod gives back ---------------------------------------------------------------------
-
-
-@dataclass
-class Grant:
-    token: str
-    claims: dict[str, Any]
-    receipt: str
-
-    @property
-    def id(self) -> str:
-        return self.claims["jti"]
-
-
-@dataclass
-class Problem:
-    status: int
-    slug: str
-    body: dict[str, Any]
-    www_authenticate: str | None
-
-    @classmethod
-    def of(cls, response: requests.Response) -> Problem:
-        if not response.headers.get("Content-Type", "").startswith("application/problem+json"):
-            raise ProtocolError(f"not a problem response: {response.headers.get('Content-Type')}")
-        body = response.json()
-        if not body["type"].startswith(PROBLEM_BASE):
-            raise ProtocolError(f"unknown problem type {body['type']!r}")
-        return cls(
-            status=response.status_code,
-            slug=body["type"][len(PROBLEM_BASE) :],
-            body=body,
-            www_authenticate=response.headers.get("WWW-Authenticate"),
-        )
-
-
-@dataclass
-class PendingRequest:
-    id: str
-    status_url: str
-    body: dict[str, Any] = field(default_factory=dict)
-
-
-class RequestDenied(Exception):
-    pass
-
-
-# -- the pod client ------------------------------------------------------------------------------
 
 
 class PodClient:
