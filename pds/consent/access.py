@@ -95,7 +95,7 @@ class DataAccess:
         error: ConsentError | None = None
         with self.store.begin(durable=False) as conn:
             try:
-                if rows.grant_revoked_at(conn, self.pod.id, grant_id) is not None:
+                if rows.grant_is_revoked(conn, self.pod.id, grant_id):
                     raise GrantRevoked("the grant was revoked")
                 rows.remember_proof(conn, self.pod.id, verified.replay_key, verified.expires_at)
                 if scope is None:
@@ -144,7 +144,7 @@ class DataAccess:
         verified = self._check_proof(grant, token, proof, method, url)
         with self.store.begin(durable=False) as conn:
             try:
-                if rows.grant_revoked_at(conn, self.pod.id, grant.claims["jti"]) is not None:
+                if rows.grant_is_revoked(conn, self.pod.id, grant.claims["jti"]):
                     raise GrantRevoked("the grant was revoked")
                 rows.remember_proof(conn, self.pod.id, verified.replay_key, verified.expires_at)
             except NotFound:

@@ -24,6 +24,13 @@ class AuditEvent:
     detail: dict[str, Any]
 
 
+# Written on every vendor read: a statement built once (see store/grants.py).
+_INSERT = sa.text(
+    "INSERT INTO audit_events (pod_id, at, actor, action, resource, outcome, grant_id, detail) "
+    "VALUES (:pod_id, :at, :actor, :action, :resource, :outcome, :grant_id, :detail)"
+).bindparams(sa.bindparam("at", type_=t.c.at.type), sa.bindparam("detail", type_=sa.JSON))
+
+
 def record(
     conn: sa.Connection,
     pod_id: str,
@@ -34,18 +41,20 @@ def record(
     resource: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    detail = detail or {}
     conn.execute(
-        t.insert().values(
-            pod_id=pod_id,
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            resource=resource[:1024] if resource else resource,
-            outcome=outcome,
+        _INSERT,
+        {
+            "pod_id": pod_id,
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "resource": resource[:1024] if resource else resource,
+            "outcome": outcome,
             # Copied out of the detail into its own column so the log can be filtered by grant.
-            grant_id=(detail or {}).get("grant"),
-            detail=detail or {},
-        )
+            "grant_id": detail.get("grant"),
+            "detail": detail,
+        },
     )
 
 

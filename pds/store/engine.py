@@ -48,13 +48,16 @@ def _sqlite_on_begin(conn):
     # Take the write lock at BEGIN: a deferred read-then-write transaction could otherwise lose
     # an update to a concurrent writer.
     options = conn.get_execution_options()
+    if options.get("pds_read_only", False):
+        conn.exec_driver_sql("BEGIN")  # commits nothing: the sync level does not matter
+        return
     # FULL fsyncs the WAL at every commit; NORMAL leaves it to the next FULL commit or checkpoint
     # (survives a crash of the process, may lose the last commits if the machine loses power).
     level = "FULL" if options.get("pds_durable", True) else "NORMAL"
     if conn.info.get("pds_synchronous") != level:
         conn.exec_driver_sql(f"PRAGMA synchronous={level}")
         conn.info["pds_synchronous"] = level
-    conn.exec_driver_sql("BEGIN" if options.get("pds_read_only", False) else "BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _alembic_config():

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 
 from pds.store.errors import AlreadyExists, NotFound
 from pds.store.store import utcnow
-from pds.store.tables import access_requests, dpop_proofs, grants, notifications, signing_keys
+from pds.store.tables import (
+    UTCDateTime,
+    access_requests,
+    dpop_proofs,
+    grants,
+    notifications,
+    signing_keys,
+)
 
 Row = dict[str, Any]
 
@@ -107,15 +114,12 @@ def get_grant(conn: sa.Connection, pod_id: str, grant_id: str) -> Row:
     return _one(conn, sa.select(t).where(t.c.pod_id == pod_id, t.c.id == grant_id), grant_id)
 
 
-def grant_revoked_at(conn: sa.Connection, pod_id: str, grant_id: str) -> dt.datetime | None:
-    """When the grant was revoked (None if live); NotFound if there is no such grant."""
-    t = grants
-    row = conn.execute(
-        sa.select(t.c.revoked_at).where(t.c.pod_id == pod_id, t.c.id == grant_id)
-    ).first()
+def grant_is_revoked(conn: sa.Connection, pod_id: str, grant_id: str) -> bool:
+    """Whether the grant was revoked; NotFound if there is no such grant."""
+    row = conn.execute(_REVOKED_AT, {"pod_id": pod_id, "grant_id": grant_id}).first()
     if row is None:
         raise NotFound(grant_id)
-    return row[0]
+    return row[0] is not None
 
 
 def list_grants(conn: sa.Connection, pod_id: str, vendor_id: str | None = None) -> list[Row]:
@@ -159,19 +163,24 @@ def revoked_status_indexes(conn: sa.Connection, pod_id: str) -> list[int]:
 # -- DPoP replay -------------------------------------------------------------------------------
 
 
+# The statements of every vendor read, written once: building a Core statement per request
+# costs more than running it (measured: ~0.25 ms each).
+_REMEMBER_PROOF = sa.text(
+    "INSERT INTO dpop_proofs (pod_id, proof_hash, expires_at) "
+    "VALUES (:pod_id, :proof_hash, :expires_at) ON CONFLICT DO NOTHING"
+).bindparams(sa.bindparam("expires_at", type_=UTCDateTime))
+_REVOKED_AT = sa.text("SELECT revoked_at FROM grants WHERE pod_id = :pod_id AND id = :grant_id")
+
+
 def remember_proof(
     conn: sa.Connection, pod_id: str, proof_hash: str, expires_at: dt.datetime
 ) -> None:
     """Record a proof as used; AlreadyExists if it was used before (a replay)."""
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                dpop_proofs.insert().values(
-                    pod_id=pod_id, proof_hash=proof_hash, expires_at=expires_at
-                )
-            )
-    except sa.exc.IntegrityError:
-        raise AlreadyExists(proof_hash) from None
+    result = conn.execute(
+        _REMEMBER_PROOF, {"pod_id": pod_id, "proof_hash": proof_hash, "expires_at": expires_at}
+    )
+    if result.rowcount != 1:
+        raise AlreadyExists(proof_hash)
 
 
 def forget_expired_proofs(conn: sa.Connection, now: dt.datetime) -> int:

@@ -32,10 +32,12 @@ def get(conn: sa.Connection, pod_id: str, path: str) -> ResourceRow:
     return ResourceRow(*row)
 
 
+# Run on every read: a statement built once (see store/grants.py).
+_ETAG = sa.text("SELECT etag FROM resources WHERE pod_id = :pod_id AND path = :path")
+
+
 def get_etag(conn: sa.Connection, pod_id: str, path: str) -> str | None:
-    return conn.execute(
-        sa.select(t.c.etag).where(t.c.pod_id == pod_id, t.c.path == path)
-    ).scalar_one_or_none()
+    return conn.execute(_ETAG, {"pod_id": pod_id, "path": path}).scalar_one_or_none()
 
 
 def paths_under(
