@@ -16,8 +16,6 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
 from pds.consent.keys import PodKeys
 from pds.store import Store
 from pds.store import grants as rows
@@ -87,6 +85,9 @@ class Outbox:
 
     def deliver_due(self) -> int:
         """Try every notification that is due; returns how many were delivered."""
+        # Imported here: most workers never deliver anything, and requests costs ~5 MB each.
+        import requests
+
         with self.store.read() as conn:
             due = rows.due_notifications(conn, self.pod_id, utcnow())
         delivered = 0
@@ -116,6 +117,8 @@ class Outbox:
         return delivered
 
     def _post(self, url: str, body: str) -> None:
+        import requests
+
         self._check_destination(url)
         response = requests.post(
             url,

@@ -9,13 +9,14 @@ touch data outside the document.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from pyparsing import ParseException
 from rdflib import Graph
-from rdflib.plugins.sparql import prepareUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 
 from pds.resources.errors import RDFSyntaxError, UpdateRefused
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
 
 ALLOWED_OPERATIONS = {"InsertData", "DeleteData", "DeleteWhere", "Modify"}
 _FORBIDDEN_PATTERNS = {"ServiceGraphPattern", "GraphGraphPattern", "Graph"}
@@ -27,6 +28,10 @@ _SPARQL_LOCK = threading.Lock()
 
 def apply_update(graph: Graph, text: str, base: str) -> None:
     """Apply the SPARQL Update `text` to `graph` in place (the caller works on a copy)."""
+    # Imported here: rdflib's SPARQL engine costs each worker ~6 MB, and only owners patch.
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql import prepareUpdate
+
     with _SPARQL_LOCK:
         try:
             update = prepareUpdate(text, base=base)
@@ -54,6 +59,8 @@ def _check(operation: CompValue) -> None:
 
 
 def _nodes(value):
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if isinstance(value, CompValue):
         yield value
         for child in value.values():

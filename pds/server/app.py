@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argon2
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pds.consent import Consent, OwnerAccount, open_pod
@@ -22,6 +23,16 @@ SECURITY_HEADERS = {
 }
 
 
+class PageSessions(SecureCookieSessionInterface):
+    """Cookie sessions for the consent page only: API requests never carry one, and opening
+    one on every vendor read is measurable work."""
+
+    def open_session(self, app, request):
+        if not request.path.startswith("/app"):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -34,6 +45,7 @@ def create_app(
     require_current_schema(store.engine)
 
     app = Flask(__name__)
+    app.session_interface = PageSessions()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         PDS_MAX_BODY_BYTES=settings.max_body_bytes,

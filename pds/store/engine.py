@@ -32,7 +32,9 @@ def open_engine(url: str) -> sa.Engine:
     if url_obj.get_backend_name() == "postgresql":
         if url_obj.drivername == "postgresql":
             url_obj = url_obj.set(drivername="postgresql+psycopg")
-        return sa.create_engine(url_obj, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        # No pre-ping: it is a round trip on every checkout. A connection dropped by a database
+        # restart fails one request, and SQLAlchemy then replaces the whole pool.
+        return sa.create_engine(url_obj, pool_size=5, max_overflow=5, pool_recycle=3600)
     raise ValueError(
         f"unsupported database {url_obj.get_backend_name()!r}: use sqlite or postgresql"
     )

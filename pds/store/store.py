@@ -20,6 +20,19 @@ class Store:
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
+        self._quick_engine: sa.Engine | None = None
+
+    def _quick(self) -> sa.Engine:
+        """PostgreSQL connections whose commits do not wait for the WAL to reach the disk."""
+        if self._quick_engine is None:
+            self._quick_engine = sa.create_engine(
+                self.engine.url,
+                pool_size=5,
+                max_overflow=5,
+                pool_recycle=3600,
+                connect_args={"options": "-c synchronous_commit=off"},
+            )
+        return self._quick_engine
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -37,11 +50,10 @@ class Store:
         failure (replay records and audit events of reads): their commit does not wait for
         the disk. Data, grants and decisions are always durable.
         """
-        with self.engine.connect() as conn:
-            conn.execution_options(pds_durable=durable)
+        engine = self._quick() if not durable and self.backend == "postgresql" else self.engine
+        with engine.connect() as conn:
+            conn.execution_options(pds_durable=durable)  # SQLite: see engine._sqlite_on_begin
             with conn.begin():
-                if not durable and self.backend == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 yield conn
 
     @contextlib.contextmanager
@@ -54,3 +66,5 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._quick_engine is not None:
+            self._quick_engine.dispose()
