@@ -175,12 +175,6 @@ class Documents:
         validation.validate(graph, path)
         return self._store_graph(pod, path, graph, if_match=if_match, if_none_match=if_none_match)
 
-    def replace_graph(self, pod: PodRef, path: str, graph: Graph) -> tuple[str, bool]:
-        """Store an already parsed graph (validated here) as the document at `path`."""
-        self._check_document_path(path)
-        validation.validate(graph, path)
-        return self._store_graph(pod, path, graph)
-
     def _store_graph(
         self,
         pod: PodRef,

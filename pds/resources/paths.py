@@ -41,12 +41,6 @@ def is_container(path: str) -> bool:
     return path.endswith("/")
 
 
-def parent(path: str) -> str:
-    """The container holding `path`: `/a/b` -> `/a/`, `/a/` -> `/`."""
-    trimmed = path.rstrip("/")
-    return trimmed[: trimmed.rfind("/") + 1] or "/"
-
-
 DATA_PREFIX = "/data"
 """Where resources live in the pod's URL space: path `/profile` is `<base_url>/data/profile`."""
 

@@ -252,9 +252,3 @@ def notification_attempted(
             next_attempt_at=next_attempt_at,
         )
     )
-
-
-def notifications_for(conn: sa.Connection, pod_id: str, grant_id: str) -> list[Row]:
-    t = notifications
-    query = sa.select(t).where(t.c.pod_id == pod_id, t.c.grant_id == grant_id).order_by(t.c.id)
-    return [dict(r) for r in conn.execute(query).mappings()]

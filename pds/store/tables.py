@@ -28,6 +28,17 @@ class UTCDateTime(sa.TypeDecorator):
         return value
 
 
+def _pod_id(*, primary_key: bool) -> sa.Column:
+    """Every table is keyed by pod; rows go when their pod goes."""
+    return sa.Column(
+        "pod_id",
+        sa.String(64),
+        sa.ForeignKey("pods.id", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
 metadata = sa.MetaData(
     naming_convention={
         "pk": "pk_%(table_name)s",
@@ -55,9 +66,7 @@ pods = sa.Table(
 resources = sa.Table(
     "resources",
     metadata,
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _pod_id(primary_key=True),
     sa.Column("path", sa.String(1024), primary_key=True),
     sa.Column("media_type", sa.String(64), nullable=False),
     sa.Column("body", sa.Text, nullable=False),
@@ -69,9 +78,7 @@ resources = sa.Table(
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _pod_id(primary_key=True),
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     # SHA-256 of the secret part: tokens are 256-bit random, so a slow hash adds nothing.
@@ -90,9 +97,7 @@ audit_events = sa.Table(
         primary_key=True,
         autoincrement=True,
     ),
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), nullable=False
-    ),
+    _pod_id(primary_key=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("actor", sa.String(128), nullable=False),
     sa.Column("action", sa.String(64), nullable=False),
@@ -108,9 +113,7 @@ audit_events = sa.Table(
 signing_keys = sa.Table(
     "signing_keys",
     metadata,
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _pod_id(primary_key=True),
     sa.Column("kid", sa.String(64), primary_key=True),
     sa.Column("alg", sa.String(16), nullable=False),
     # PKCS#8 PEM. The database is the pod's vault: whoever reads it reads the data anyway.
@@ -124,9 +127,7 @@ signing_keys = sa.Table(
 access_requests = sa.Table(
     "access_requests",
     metadata,
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _pod_id(primary_key=True),
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("vendor_id", sa.String(64), nullable=False),
     sa.Column("vendor_jwk", sa.JSON, nullable=False),
@@ -146,9 +147,7 @@ access_requests = sa.Table(
 grants = sa.Table(
     "grants",
     metadata,
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _pod_id(primary_key=True),
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("request_id", sa.String(32), nullable=False),
     sa.Column("vendor_id", sa.String(64), nullable=False),
@@ -174,9 +173,7 @@ dpop_proofs = sa.Table(
     "dpop_proofs",
     metadata,
     # SHA-256 of (key thumbprint, jti): a proof is accepted once, by any worker.
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), primary_key=True
-    ),
+    _pod_id(primary_key=True),
     sa.Column("proof_hash", sa.String(64), primary_key=True),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index("ix_dpop_proofs_expires_at", "expires_at"),
@@ -191,9 +188,7 @@ notifications = sa.Table(
         primary_key=True,
         autoincrement=True,
     ),
-    sa.Column(
-        "pod_id", sa.String(64), sa.ForeignKey("pods.id", ondelete="CASCADE"), nullable=False
-    ),
+    _pod_id(primary_key=False),
     sa.Column("grant_id", sa.String(32), nullable=False),
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("body", sa.Text, nullable=False),  # signed JWT

@@ -46,7 +46,6 @@ class Chart:
     width: int
     height: int
     days: list[str]
-    max_count: int
 
 
 def activity_chart(events: list[AuditEvent], names: dict[str, str], now: dt.datetime) -> Chart:
@@ -94,5 +93,4 @@ def activity_chart(events: list[AuditEvent], names: dict[str, str], now: dt.date
         width=width,
         height=max(len(rows), 1) * ROW_HEIGHT + 20,
         days=[d.strftime("%-d %b") for d in days],
-        max_count=peak,
     )
