@@ -2,6 +2,9 @@
 
 Settings come from flags, then PDS_* environment variables, then the config file
 (--config, PDS_CONFIG, or <data dir>/pds.toml), then defaults. `pds settings` shows the result.
+
+The pod itself (database, RDF, crypto) is imported by the commands that use it, so that
+`pds --help` and `pds --version` answer at once.
 """
 
 from __future__ import annotations
@@ -11,18 +14,14 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from pds import schemas
-from pds.archive import ArchiveError, export_pod, import_pod
-from pds.consent import ConsentError, OwnerAccount, open_pod
-from pds.consent.keys import PodKeys
-from pds.resources import PodRef, ResourceError, ResourceExists
-from pds.resources.documents import Documents
 from pds.settings import FIELDS, Settings, SettingsError, ensure_secret_key, load_settings
-from pds.store import Store, migrate
-from pds.store.engine import schema_revision
+
+if TYPE_CHECKING:
+    from pds.consent import Pod
 
 
 @dataclasses.dataclass
@@ -69,8 +68,12 @@ def main(ctx: click.Context, data_dir, database_url, pod, config) -> None:
     ctx.obj = Context({"data_dir": data_dir, "database_url": database_url, "pod": pod}, config)
 
 
-def _open(settings: Settings, *, create: bool = True) -> tuple[Store, PodRef]:
+def _open(settings: Settings, *, create: bool = True) -> Pod:
     """Open the store (migrated) and the pod, with readable errors."""
+    from pds.consent import open_pod
+    from pds.store import Store, migrate
+    from pds.store.engine import schema_revision
+
     try:
         store = Store.from_url(settings.effective_database_url)
         current, head = schema_revision(store.engine)
@@ -81,7 +84,7 @@ def _open(settings: Settings, *, create: bool = True) -> tuple[Store, PodRef]:
                     "run `pds migrate`"
                 )
             migrate(store.engine)
-        return store, open_pod(store, settings.pod, settings.effective_base_url)
+        return open_pod(store, settings.pod, settings.effective_base_url)
     except click.ClickException:
         raise
     except Exception as exc:  # connection refused, bad URL, permissions...: say what to check
@@ -104,21 +107,19 @@ def _redacted(url: str) -> str:
         return "(an unreadable URL)"
 
 
-def _prepare(settings: Settings) -> tuple[Settings, Store, PodRef]:
+def _prepare(settings: Settings) -> tuple[Settings, Pod]:
     """Everything `init` does: data directory (0700), secret key (0600), schema, pod."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(OSError):
         os.chmod(settings.data_dir, 0o700)
     settings = ensure_secret_key(settings)
-    store, pod = _open(settings)
-    return settings, store, pod
+    return settings, _open(settings)
 
 
-def _announce_setup_code(store: Store, pod: PodRef) -> None:
-    owner = OwnerAccount(store)
-    if owner.is_claimed(pod.id):
+def _announce_setup_code(pod: Pod) -> None:
+    if pod.account.is_claimed():
         return
-    code = owner.issue_setup_code(pod.id)
+    code = pod.account.issue_setup_code()
     click.echo(
         f"\n  This pod has no owner yet. Claim it at {pod.base_url}/ with the setup code:\n\n"
         f"      {code}\n\n"
@@ -133,17 +134,19 @@ def _announce_setup_code(store: Store, pod: PodRef) -> None:
 @click.pass_obj
 def init(ctx: Context, base_url, demo) -> None:
     """Create the data directory, secrets and database; print a setup code."""
-    settings, store, pod = _prepare(ctx.settings(base_url=base_url))
+    from pds import schemas
+    from pds.resources import ResourceExists
+
+    settings, pod = _prepare(ctx.settings(base_url=base_url))
     click.echo(f"Pod {pod.id!r} at {pod.base_url}, data in {settings.data_dir.resolve()}")
     if demo:
-        documents = Documents(store)
         for path, turtle in schemas.sample_documents().items():
             try:
-                documents.put(pod, path, turtle.encode(), "text/turtle", if_none_match=True)
+                pod.data.put(path, turtle.encode(), "text/turtle", if_none_match=True)
                 click.echo(f"  added sample {path}")
             except ResourceExists:
                 click.echo(f"  kept existing {path}")
-    _announce_setup_code(store, pod)
+    _announce_setup_code(pod)
 
 
 @main.command()
@@ -174,7 +177,7 @@ def serve(
     The session secret is never a flag (it would show in `ps`): set PDS_SECRET_KEY or leave it
     to the generated <data dir>/secret_key.
     """
-    settings, store, pod = _prepare(
+    settings, pod = _prepare(
         ctx.settings(
             host=host,
             port=port,
@@ -186,8 +189,8 @@ def serve(
             allow_private_callbacks=allow_private_callbacks,
         )
     )
-    _announce_setup_code(store, pod)
-    store.dispose()  # workers open their own connections after the fork
+    _announce_setup_code(pod)
+    pod.close()  # workers open their own connections after the fork
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {settings.host}: put TLS in front of the pod.", err=True)
     from pds.server.gunicorn import serve as run_gunicorn
@@ -199,6 +202,9 @@ def serve(
 @click.pass_obj
 def migrate_command(ctx: Context) -> None:
     """Bring the database schema up to date (safe to repeat)."""
+    from pds.store import Store, migrate
+    from pds.store.engine import schema_revision
+
     settings = ctx.settings()
     try:
         store = Store.from_url(settings.effective_database_url)
@@ -213,10 +219,12 @@ def migrate_command(ctx: Context) -> None:
 @click.pass_obj
 def passwd(ctx: Context) -> None:
     """Set the owner's password (also claims an unclaimed pod)."""
-    store, pod = _open(ctx.settings(), create=False)
+    from pds.consent import ConsentError
+
+    pod = _open(ctx.settings(), create=False)
     password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
-        OwnerAccount(store).set_password(pod.id, password)
+        pod.account.set_password(password)
     except ConsentError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("Password changed.")
@@ -232,9 +240,11 @@ def token() -> None:
 @click.pass_obj
 def token_create(ctx: Context, name: str) -> None:
     """Create a token called NAME and print it (it is shown only once)."""
-    store, pod = _open(ctx.settings(), create=False)
+    from pds.consent import ConsentError
+
+    pod = _open(ctx.settings(), create=False)
     try:
-        created, secret = OwnerAccount(store).create_token(pod.id, name)
+        created, secret = pod.account.create_token(name)
     except ConsentError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Token {created.id} ({created.name}), shown only this once:", err=True)
@@ -245,8 +255,7 @@ def token_create(ctx: Context, name: str) -> None:
 @click.pass_obj
 def token_list(ctx: Context) -> None:
     """List tokens (never their secrets)."""
-    store, pod = _open(ctx.settings(), create=False)
-    rows = OwnerAccount(store).list_tokens(pod.id)
+    rows = _open(ctx.settings(), create=False).account.list_tokens()
     if not rows:
         click.echo("No tokens. Create one with `pds token create NAME`.")
     for t in rows:
@@ -260,9 +269,11 @@ def token_list(ctx: Context) -> None:
 @click.pass_obj
 def token_revoke(ctx: Context, token_id: str) -> None:
     """Revoke the token TOKEN_ID: it stops working at once."""
-    store, pod = _open(ctx.settings(), create=False)
+    from pds.consent import ConsentError
+
+    pod = _open(ctx.settings(), create=False)
     try:
-        OwnerAccount(store).revoke_token(pod.id, token_id)
+        pod.account.revoke_token(token_id)
     except ConsentError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Token {token_id} revoked.")
@@ -273,7 +284,7 @@ def token_revoke(ctx: Context, token_id: str) -> None:
 @click.pass_obj
 def export_command(ctx: Context, archive: Path) -> None:
     """Write the whole pod to ARCHIVE (.tar.gz): data, grants, audit and settings."""
-    store, pod = _open(ctx.settings(), create=False)
+    pod = _open(ctx.settings(), create=False)
     tmp = archive.with_name(archive.name + ".partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds personal data
     os.fchmod(fd, 0o600)  # a stale .partial left by an interrupted export keeps its old mode
@@ -281,7 +292,7 @@ def export_command(ctx: Context, archive: Path) -> None:
         os.fdopen(fd, "wb") as out,
         click.progressbar(length=0, label="Exporting", file=sys.stderr) as bar,
     ):
-        count = export_pod(store, pod, out, progress=bar.update)
+        count = pod.export_archive(out, progress=bar.update)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, archive)
@@ -294,13 +305,16 @@ def export_command(ctx: Context, archive: Path) -> None:
 @click.pass_obj
 def import_command(ctx: Context, archive: Path, base_url) -> None:
     """Load ARCHIVE (made by `pds export`) into a new, empty pod. All or nothing."""
-    _settings, store, pod = _prepare(ctx.settings(base_url=base_url))
+    from pds.consent import ArchiveError
+    from pds.resources import ResourceError
+
+    _settings, pod = _prepare(ctx.settings(base_url=base_url))
     try:
         with (
             archive.open("rb") as source,
             click.progressbar(length=0, label="Importing", file=sys.stderr) as bar,
         ):
-            count = import_pod(store, pod, source, progress=bar.update)
+            count = pod.import_archive(source, progress=bar.update)
     except (ArchiveError, ResourceError) as exc:
         raise click.ClickException(f"import refused, nothing was changed: {exc}") from None
     click.echo(f"Imported {count} resource(s) into pod {pod.id!r} at {pod.base_url}.")
@@ -315,10 +329,9 @@ def keys() -> None:
 @click.pass_obj
 def keys_list(ctx: Context) -> None:
     """List signing keys: the active one signs, retired ones still verify."""
-    store, pod = _open(ctx.settings(), create=False)
-    pod_keys = PodKeys(store, pod.id)
-    for key in pod_keys.jwks()["keys"]:
-        state = "active " if key["kid"] == pod_keys.active.kid else "retired"
+    pod = _open(ctx.settings(), create=False)
+    for key in pod.jwks()["keys"]:
+        state = "active " if key["kid"] == pod.signing_kid else "retired"
         click.echo(f"{key['kid']}  {state}  {key['alg']}  {key['crv']}  {key['x']}")
 
 
@@ -326,8 +339,7 @@ def keys_list(ctx: Context) -> None:
 @click.pass_obj
 def keys_rotate(ctx: Context) -> None:
     """Sign with a new key from now on. Grants signed earlier keep working."""
-    store, pod = _open(ctx.settings(), create=False)
-    kid = PodKeys(store, pod.id).rotate()
+    kid = _open(ctx.settings(), create=False).rotate_keys()
     click.echo(f"New signing key {kid}. Running servers switch to it within 30 seconds.")
 
 

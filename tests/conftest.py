@@ -16,6 +16,7 @@ import requests
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from pds.consent import Pod
 from pds.server import create_app
 from pds.settings import Settings
 from pds.store import Store, migrate
@@ -121,6 +122,7 @@ class LiveServer:
 
     def __init__(self, store: Store, settings: Settings):
         self._forward = None
+        self.store = store  # for tests that check what is stored, byte for byte
         self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -144,8 +146,9 @@ class LiveServer:
         return self._forward(environ, start_response)
 
     @property
-    def services(self):
-        return self.app.extensions["pds"]
+    def pod(self) -> Pod:
+        """The pod the app serves: the same use cases the pages and APIs call."""
+        return self.app.extensions["pds.pod"]
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -172,7 +175,7 @@ def anonymous(server: LiveServer) -> requests.Session:
 
 
 def claim(server: LiveServer, password: str = PASSWORD) -> None:
-    code = server.services.owner.issue_setup_code(server.services.pod.id)
+    code = server.pod.account.issue_setup_code()
     response = requests.post(
         f"{server.url}/owner/claim", json={"setup_code": code, "password": password}, timeout=10
     )

@@ -1,8 +1,11 @@
-"""Consent: who may do what in a pod: the owner's account, vendors' requests and grants.
+"""The pod's use cases: the owner's account and data, vendors' requests, grants and reads.
 
-Nothing here imports Flask: the server calls these services and maps their errors to HTTP.
+`open_pod()` gives the one door, a `Pod`; nothing here imports Flask. The server calls these
+use cases and maps their errors (below, and those of `pds.resources`) to HTTP.
 """
 
+from pds.archive import ArchiveError
+from pds.consent.audit import Action, AuditEvent, Outcome
 from pds.consent.errors import (
     AlreadyClaimed,
     AlreadyDecided,
@@ -24,16 +27,26 @@ from pds.consent.errors import (
     UnknownToken,
     WeakPassword,
 )
-from pds.consent.owner import ApiToken, OwnerAccount
-from pds.consent.pods import open_pod
-from pds.consent.service import Consent
+from pds.consent.grants import Grant
+from pds.consent.owner import ApiToken
+from pds.consent.owner_data import VendorRecord, Written
+from pds.consent.pod import Pod, open_pod
+from pds.consent.requests import AccessRequest
+from pds.consent.scopes import Scope
+from pds.consent.vendor_data import Appended, VendorCall
+from pds.store import SchemaOutOfDate, Store
 
 __all__ = [
+    "AccessRequest",
+    "Action",
     "AlreadyClaimed",
     "AlreadyDecided",
     "ApiToken",
-    "Consent",
+    "Appended",
+    "ArchiveError",
+    "AuditEvent",
     "ConsentError",
+    "Grant",
     "GrantExpired",
     "GrantNotFound",
     "GrantRevoked",
@@ -45,11 +58,18 @@ __all__ = [
     "InvalidSetupCode",
     "NotAuthenticated",
     "NotClaimed",
-    "OwnerAccount",
+    "Outcome",
+    "Pod",
     "RateLimited",
     "RequestNotFound",
+    "SchemaOutOfDate",
+    "Scope",
+    "Store",
     "TooManyAttempts",
     "UnknownToken",
+    "VendorCall",
+    "VendorRecord",
     "WeakPassword",
+    "Written",
     "open_pod",
 ]

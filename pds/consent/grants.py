@@ -1,4 +1,4 @@
-"""Decisions and grants: approve (as asked or narrower), deny, revoke, give back.
+"""Grants: what a vendor may do now; listed, revoked by the customer, or given back.
 
 A grant is a JWT signed by the pod key and bound to the vendor's key (`cnf.jkt`). The pod also
 keeps it as a row, which is what revocation changes: every use of a grant checks that row.
@@ -8,28 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import secrets
 from typing import Any
 
-from rdflib import Graph
-from rdflib.compare import isomorphic
+import jwt
 
-from pds.consent.errors import AlreadyDecided, GrantNotFound, InvalidInput
-from pds.consent.keys import PodKeys
-from pds.consent.notifications import Outbox
-from pds.consent.receipts import RECEIPT_TYP, build_receipt
-from pds.consent.requests import AccessRequest, AccessRequests
-from pds.consent.scopes import READ, Scope, parse_scopes, scopes_from_json
-from pds.consent.status_list import credential, entry, pick_index
-from pds.resources import PodRef
-from pds.resources.paths import DATA_PREFIX
-from pds.resources.views import project
-from pds.store import NotFound, Store, audit
+from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.context import PodContext
+from pds.consent.errors import GrantNotFound, InsufficientScope
+from pds.consent.grant_tokens import VerifiedGrant
+from pds.consent.scopes import Scope, scopes_from_json
+from pds.consent.status_list import credential
+from pds.store import NotFound
 from pds.store import grants as rows
-from pds.store.store import utcnow
+from pds.store import requests as request_rows
 
-GRANT_TYP = "pds-grant+jwt"
 STATUS_LIST_PATH = "/status/revocation"
+REVOKED, RETURNED, EXPIRED, ACTIVE = "revoked", "returned", "expired", "active"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,243 +42,89 @@ class Grant:
     revoked_by: str | None
     status_index: int
     token: str
-    receipt: str
+    receipt: str  # the signed consent receipt (compact JWS)
+    state: str  # ACTIVE, EXPIRED, REVOKED or RETURNED, when it was read
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Grant:
-        fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(
-            **{k: v for k, v in row.items() if k in fields and k != "scopes"},
-            scopes=scopes_from_json(row["scopes"]),
-        )
+    def from_row(cls, row: rows.GrantRow, now: dt.datetime) -> Grant:
+        values = dataclasses.asdict(row)
+        values.pop("kid")
+        if row.revoked_at is not None:
+            state = REVOKED if row.revoked_by == OWNER else RETURNED
+        else:
+            state = EXPIRED if row.expires_at <= now else ACTIVE
+        return cls(**{**values, "scopes": scopes_from_json(row.scopes), "state": state})
 
-    def state(self, now: dt.datetime | None = None) -> str:
-        if self.revoked_at is not None:
-            return "revoked" if self.revoked_by == "owner" else "returned"
-        return "expired" if self.expires_at <= (now or utcnow()) else "active"
+    def receipt_claims(self) -> dict[str, Any]:
+        """The receipt's payload; the pod signed it, and shows it to the customer as it is."""
+        return jwt.decode(self.receipt, options={"verify_signature": False})
 
 
 class Grants:
-    def __init__(
-        self, store: Store, pod: PodRef, keys: PodKeys, requests: AccessRequests, outbox: Outbox
-    ):
-        self.store = store
-        self.pod = pod
-        self.keys = keys
-        self.requests = requests
-        self.outbox = outbox
+    def __init__(self, ctx: PodContext):
+        self.ctx = ctx
 
     @property
     def status_list_url(self) -> str:
-        return self.pod.base_url + STATUS_LIST_PATH
+        return self.ctx.base_url + STATUS_LIST_PATH
 
-    # -- decisions -----------------------------------------------------------------------------
-
-    def approve(
-        self, request_id: str, *, scopes: Any = None, duration_seconds: int | None = None
-    ) -> Grant:
-        """Grant what was asked, or less: a subset of scopes, modes, fields, or a shorter time."""
-        request = self.requests.get(request_id)
-        if request.status != "pending":
-            raise AlreadyDecided(f"this request was already {request.status}")
-        granted = request.scopes if scopes is None else self._narrower(request, scopes)
-        duration = request.duration_seconds if duration_seconds is None else duration_seconds
-        if (
-            not isinstance(duration, int)
-            or isinstance(duration, bool)
-            or not (60 <= duration <= request.duration_seconds)
-        ):
-            raise InvalidInput(
-                "the duration may be shortened (to at least 60 seconds), not lengthened"
-            )
-
-        grant_id = secrets.token_urlsafe(16)
-        issued = utcnow().replace(microsecond=0)
-        expires = issued + dt.timedelta(seconds=duration)
-        with self.store.begin() as conn:
-            index = pick_index(rows.used_status_indexes(conn, self.pod.id))
-            claims = {
-                "iss": self.pod.base_url,
-                "aud": self.pod.base_url,
-                "sub": request.vendor_id,
-                "jti": grant_id,
-                "iat": int(issued.timestamp()),
-                "nbf": int(issued.timestamp()),
-                "exp": int(expires.timestamp()),
-                "cnf": {"jkt": request.vendor_id},
-                "scopes": [s.to_json() for s in granted],
-                "purpose": request.purpose,
-                "terms": request.terms,
-                "request": request.id,
-                "credentialStatus": entry(self.status_list_url, index),
-            }
-            token = self.keys.sign(claims, GRANT_TYP)
-            receipt = self.keys.sign(
-                build_receipt(
-                    grant_id=grant_id,
-                    pod_url=self.pod.base_url,
-                    vendor_id=request.vendor_id,
-                    vendor=request.vendor,
-                    scopes=granted,
-                    purpose=request.purpose,
-                    terms=request.terms,
-                    issued_at=issued,
-                    expires_at=expires,
-                ),
-                RECEIPT_TYP,
-            )
-            if not rows.decide_request(conn, self.pod.id, request.id, "approved", grant_id):
-                raise AlreadyDecided("this request was decided meanwhile")
-            rows.add_grant(
-                conn,
-                self.pod.id,
-                id=grant_id,
-                request_id=request.id,
-                vendor_id=request.vendor_id,
-                vendor=request.vendor,
-                scopes=[s.to_json() for s in granted],
-                purpose=request.purpose,
-                terms=request.terms,
-                callback=request.callback,
-                issued_at=issued,
-                expires_at=expires,
-                status_index=index,
-                kid=self.keys.active.kid,
-                token=token,
-                receipt=receipt,
-            )
-            narrowed = [s.to_json() for s in granted] != [s.to_json() for s in request.scopes]
-            audit.record(
-                conn,
-                self.pod.id,
-                actor="owner",
-                action="request.approve",
-                outcome="ok",
-                detail={
-                    "request": request.id,
-                    "grant": grant_id,
-                    "vendor": request.vendor_id,
-                    "narrowed": narrowed,
-                    "expires_at": expires.isoformat(),
-                },
-            )
-        return self.get(grant_id)
-
-    def deny(self, request_id: str) -> AccessRequest:
-        request = self.requests.get(request_id)
-        with self.store.begin() as conn:
-            if not rows.decide_request(conn, self.pod.id, request.id, "denied", None):
-                raise AlreadyDecided(f"this request was already {request.status}")
-            audit.record(
-                conn,
-                self.pod.id,
-                actor="owner",
-                action="request.deny",
-                outcome="ok",
-                detail={"request": request.id, "vendor": request.vendor_id},
-            )
-        return self.requests.get(request_id)
-
-    @staticmethod
-    def _narrower(request: AccessRequest, raw: Any) -> list[Scope]:
-        granted = parse_scopes(raw, request.vendor_id)
-        asked = {s.resource: s for s in request.scopes}
-        for scope in granted:
-            if scope.resource not in asked or not scope.within(asked[scope.resource]):
-                raise InvalidInput(
-                    f"the grant for {scope.resource} would give more than the "
-                    "vendor asked for: a decision can only narrow a request"
-                )
-        return granted
-
-    # -- grants --------------------------------------------------------------------------------
+    def now(self) -> dt.datetime:
+        return self.ctx.clock()
 
     def get(self, grant_id: str) -> Grant:
-        with self.store.read() as conn:
+        with self.ctx.store.read() as conn:
             try:
-                return Grant.from_row(rows.get_grant(conn, self.pod.id, grant_id))
+                return Grant.from_row(rows.get(conn, self.ctx.id, grant_id), self.now())
             except NotFound:
                 raise GrantNotFound(f"there is no grant {grant_id!r}") from None
 
     def list(self, vendor_id: str | None = None) -> list[Grant]:
-        with self.store.read() as conn:
-            return [Grant.from_row(r) for r in rows.list_grants(conn, self.pod.id, vendor_id)]
+        with self.ctx.store.read() as conn:
+            found = rows.list_grants(conn, self.ctx.id, vendor_id)
+        return [Grant.from_row(r, self.now()) for r in found]
 
-    def revoke(self, grant_id: str, *, by: str = "owner") -> Grant:
-        """End a grant now: its next use is refused by every worker; the vendor is told."""
+    def vendor_names(self) -> dict[str, str]:
+        """Vendor id -> the name it declared, from its grants and requests (unverified)."""
+        with self.ctx.store.read() as conn:
+            requests = request_rows.list_requests(conn, self.ctx.id)
+            grants = rows.list_grants(conn, self.ctx.id)
+        names = {r.vendor_id: r.vendor.get("name", r.vendor_id) for r in requests}
+        names.update({g.vendor_id: g.vendor.get("name", g.vendor_id) for g in grants})
+        return names
+
+    def revoke(self, grant_id: str) -> Grant:
+        """The customer ends a grant now: its next use is refused everywhere; the vendor is told."""
+        return self._end(grant_id, by=OWNER, action=Action.GRANT_REVOKE, actor=OWNER)
+
+    def give_back(self, grant: VerifiedGrant, grant_id: str) -> Grant:
+        """The vendor hands back `grant_id`, proving it with that very grant (`grant`)."""
+        if grant.id != grant_id:
+            raise InsufficientScope("send the grant you are giving back as the Authorization")
+        return self._end(grant_id, by="vendor", action=Action.GRANT_RETURN, actor=grant.vendor_id)
+
+    def _end(self, grant_id: str, *, by: str, action: Action, actor: str) -> Grant:
         grant = self.get(grant_id)
-        with self.store.begin() as conn:
-            changed = rows.revoke_grant(conn, self.pod.id, grant_id, by)
+        with self.ctx.store.begin() as conn:
+            changed = rows.revoke(conn, self.ctx.id, grant_id, by, self.now())
             if changed:
-                action = "grant.revoke" if by == "owner" else "grant.return"
-                actor = "owner" if by == "owner" else grant.vendor_id
-                audit.record(
+                self.ctx.record(
                     conn,
-                    self.pod.id,
-                    actor=actor,
-                    action=action,
-                    outcome="ok",
+                    actor,
+                    action,
+                    Outcome.OK,
                     detail={"grant": grant_id, "vendor": grant.vendor_id},
                 )
-                if grant.callback:
-                    self.outbox.queue(
-                        conn, grant, {"type": "Revoke", "grant": grant_id, "revoked_by": by}
-                    )
+                payload = {"type": "Revoke", "grant": grant_id, "revoked_by": by}
+                self.ctx.outbox.queue(conn, grant, payload)
         if changed and grant.callback:
-            self.outbox.kick()
+            self.ctx.outbox.kick()
         return self.get(grant_id)
 
     def status_list(self) -> dict[str, Any]:
-        with self.store.read() as conn:
-            revoked = rows.revoked_status_indexes(conn, self.pod.id)
-        return credential(
-            self.status_list_url,
-            self.pod.base_url,
-            revoked,
-            utcnow().replace(microsecond=0).isoformat(),
-        )
+        with self.ctx.store.read() as conn:
+            revoked = rows.revoked_status_indexes(conn, self.ctx.id)
+        valid_from = self.now().replace(microsecond=0).isoformat()
+        return credential(self.status_list_url, self.ctx.base_url, revoked, valid_from)
 
     def signed_status_list(self) -> str:
-        return self.keys.sign(self.status_list(), "vc+jwt")
-
-    def resource_changed(
-        self, path: str, before: Graph | None, after: Graph | None, *, by_vendor: str | None = None
-    ) -> int:
-        """Tell vendors with a live read grant on `path` (and a callback) that it changed.
-
-        A vendor limited to some fields is told only when those fields changed, so it cannot
-        learn when the rest of the document moves; the vendor that made the change is not told.
-        """
-        kind = "Create" if before is None else "Delete" if after is None else "Update"
-        with self.store.read() as conn:
-            live = [Grant.from_row(r) for r in rows.live_grants(conn, self.pod.id, utcnow())]
-        told = []
-        for grant in live:
-            scope = next((s for s in grant.scopes if s.covers(path) and READ in s.modes), None)
-            if scope is None or not grant.callback or grant.vendor_id == by_vendor:
-                continue
-            if scope.fields is not None and _same_view(before, after, scope.fields, path):
-                continue
-            told.append(grant)
-        if not told:
-            return 0
-        with self.store.begin() as conn:
-            for grant in told:
-                self.outbox.queue(
-                    conn,
-                    grant,
-                    {
-                        "type": kind,
-                        "grant": grant.id,
-                        "object": f"{self.pod.base_url}{DATA_PREFIX}{path}",
-                    },
-                )
-        self.outbox.kick()
-        return len(told)
-
-
-def _same_view(
-    before: Graph | None, after: Graph | None, fields: frozenset[str], path: str
-) -> bool:
-    views = [project(g, fields, path) if g is not None else Graph() for g in (before, after)]
-    return isomorphic(*views)
+        return self.ctx.keys.sign(self.status_list(), "vc+jwt")

@@ -4,18 +4,20 @@ with the newest one; retired keys stay published so grants they signed keep work
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import secrets
 import threading
 import time
 from typing import Any
 
 import jwt
+import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from pds.consent.jose import public_jwk
 from pds.store import Store
-from pds.store import grants as rows
+from pds.store import keys as rows
 
 RELOAD_SECONDS = 30  # how soon other processes start signing with a rotated key
 
@@ -25,7 +27,7 @@ class SigningKey:
     kid: str
     alg: str
     private_key: Any
-    public_jwk: dict[str, str]
+    public_jwk: dict[str, Any]
     retired: bool
 
 
@@ -41,18 +43,19 @@ class PodKeys:
 
     def _load(self) -> list[SigningKey]:
         with self.store.read() as conn:
-            loaded = rows.keys(conn, self.pod_id)
+            loaded = rows.list_keys(conn, self.pod_id)
         if not loaded:
-            self.rotate()
-            with self.store.read() as conn:
-                loaded = rows.keys(conn, self.pod_id)
+            with self.store.begin() as conn:
+                if not rows.list_keys(conn, self.pod_id):
+                    self.add_new(conn, dt.datetime.now(dt.UTC))
+                loaded = rows.list_keys(conn, self.pod_id)
         keys = [
             SigningKey(
-                kid=r["kid"],
-                alg=r["alg"],
-                private_key=serialization.load_pem_private_key(r["private_pem"].encode(), None),
-                public_jwk=r["public_jwk"],
-                retired=r["retired_at"] is not None,
+                kid=r.kid,
+                alg=r.alg,
+                private_key=serialization.load_pem_private_key(r.private_pem.encode(), None),
+                public_jwk=r.public_jwk,
+                retired=r.retired_at is not None,
             )
             for r in loaded
         ]
@@ -70,7 +73,7 @@ class PodKeys:
     def active(self) -> SigningKey:
         return next(k for k in self._current() if not k.retired)
 
-    def verification_key(self, kid: Any) -> SigningKey | None:
+    def verification_key(self, kid: object) -> SigningKey | None:
         for key in self._current():
             if key.kid == kid:
                 return key
@@ -84,7 +87,7 @@ class PodKeys:
                     return key
         return None
 
-    def jwks(self) -> dict[str, list[dict[str, str]]]:
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
         return {
             "keys": [
                 {**k.public_jwk, "kid": k.kid, "alg": k.alg, "use": "sig"} for k in self._current()
@@ -97,8 +100,8 @@ class PodKeys:
             claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": typ}
         )
 
-    def rotate(self) -> str:
-        """Make a new Ed25519 key the signing key; earlier keys only verify from now on."""
+    def add_new(self, conn: sa.Connection, now: dt.datetime) -> str:
+        """In the caller's transaction: a new Ed25519 key signs from now on, the others retire."""
         private = ed25519.Ed25519PrivateKey.generate()
         pem = private.private_bytes(
             serialization.Encoding.PEM,
@@ -106,16 +109,11 @@ class PodKeys:
             serialization.NoEncryption(),
         ).decode()
         kid = secrets.token_urlsafe(12)
-        with self.store.begin() as conn:
-            rows.add_key(
-                conn,
-                self.pod_id,
-                kid=kid,
-                alg="EdDSA",
-                private_pem=pem,
-                public_jwk=public_jwk(private),
-            )
-            rows.retire_keys(conn, self.pod_id, except_kid=kid)
+        rows.add(conn, self.pod_id, rows.KeyRow(kid, "EdDSA", pem, public_jwk(private), now, None))
+        rows.retire_others(conn, self.pod_id, keep_kid=kid, now=now)
+        return kid
+
+    def reload(self) -> None:
+        """Forget the keys this process holds: the next use reads them again."""
         with self._lock:
             self._loaded_at = 0.0
-        return kid

@@ -13,13 +13,15 @@ import logging
 import secrets
 import socket
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+import sqlalchemy as sa
 
 from pds.consent.keys import PodKeys
 from pds.store import Store
-from pds.store import grants as rows
-from pds.store.store import utcnow
+from pds.store import outbox as rows
 
 NOTIFICATION_TYP = "pds-notification+jwt"
 MEDIA_TYPE = "application/jwt"
@@ -33,6 +35,17 @@ class DeliveryRefused(Exception):
     pass
 
 
+class Addressee(Protocol):
+    """The grant a notification is about: its vendor, and where that vendor listens."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def vendor_id(self) -> str: ...
+    @property
+    def callback(self) -> str | None: ...
+
+
 class Outbox:
     def __init__(
         self,
@@ -40,6 +53,7 @@ class Outbox:
         pod_id: str,
         base_url: str,
         keys: PodKeys,
+        clock: Callable[[], dt.datetime],
         *,
         allow_private: bool = False,
     ):
@@ -47,14 +61,17 @@ class Outbox:
         self.pod_id = pod_id
         self.base_url = base_url
         self.keys = keys
+        self.clock = clock
         self.allow_private = allow_private
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def queue(self, conn, grant, payload: dict[str, Any]) -> None:
+    def queue(self, conn: sa.Connection, grant: Addressee, payload: dict[str, Any]) -> None:
         """Queue a signed notification for `grant`'s callback inside the caller's transaction."""
-        now = utcnow()
+        if grant.callback is None:
+            return
+        now = self.clock()
         claims = {
             "iss": self.base_url,
             "aud": grant.vendor_id,
@@ -62,9 +79,8 @@ class Outbox:
             "jti": secrets.token_urlsafe(12),
             **payload,
         }
-        rows.queue_notification(
-            conn, self.pod_id, grant.id, grant.callback, self.keys.sign(claims, NOTIFICATION_TYP)
-        )
+        body = self.keys.sign(claims, NOTIFICATION_TYP)
+        rows.queue(conn, self.pod_id, grant.id, grant.callback, body, now)
 
     def kick(self) -> None:
         """Deliver soon, from a background thread of this process (started on first use)."""
@@ -89,29 +105,29 @@ class Outbox:
         import requests
 
         with self.store.read() as conn:
-            due = rows.due_notifications(conn, self.pod_id, utcnow())
+            due = rows.due(conn, self.pod_id, self.clock())
         delivered = 0
         for item in due:
             with self.store.begin() as conn:
-                lease = utcnow() + dt.timedelta(seconds=60)
-                if not rows.claim_notification(conn, item["id"], item["next_attempt_at"], lease):
+                lease = self.clock() + dt.timedelta(seconds=60)
+                if not rows.claim(conn, item.id, item.next_attempt_at, lease):
                     continue  # another worker is delivering it
             error = None
             try:
-                self._post(item["url"], item["body"])
+                self._post(item.url, item.body)
             except (DeliveryRefused, requests.RequestException) as exc:
                 error = str(exc) or type(exc).__name__
-            attempts = item["attempts"] + 1
+            attempts = item.attempts + 1
             delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
             give_up = attempts > len(RETRY_DELAYS)
+            now = self.clock()
             with self.store.begin() as conn:
-                rows.notification_attempted(
+                rows.attempted(
                     conn,
-                    item["id"],
-                    delivered=error is None,
+                    item.id,
+                    delivered_at=now if error is None else None,
                     error=error,
-                    next_attempt_at=utcnow()
-                    + dt.timedelta(days=36500 if give_up else 0, seconds=delay),
+                    next_attempt_at=now + dt.timedelta(days=36500 if give_up else 0, seconds=delay),
                 )
             delivered += error is None
         return delivered

@@ -14,8 +14,11 @@ import hmac
 import secrets
 
 import argon2
+import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from pds.consent.audit import ANONYMOUS, OWNER, Action, Outcome
+from pds.consent.context import PodContext
 from pds.consent.errors import (
     AlreadyClaimed,
     InvalidCredentials,
@@ -26,8 +29,7 @@ from pds.consent.errors import (
     UnknownToken,
     WeakPassword,
 )
-from pds.store import NotFound, Store, audit, pods, tokens
-from pds.store.store import utcnow
+from pds.store import NotFound, audit, pods, tokens
 
 TOKEN_PREFIX = "pds_"  # noqa: S105 - a public marker, not a secret
 SETUP_CODE_LIFETIME = dt.timedelta(hours=24)
@@ -35,7 +37,6 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 LOGIN_FAILURES_ALLOWED = 10
-OWNER = "owner"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,61 +57,60 @@ def _token_view(row: tokens.TokenRow) -> ApiToken:
 
 
 class OwnerAccount:
-    """Owner credentials of the pods in one store."""
+    """The owner's credentials for one pod: password, setup code, API tokens, sessions."""
 
-    def __init__(self, store: Store, hasher: argon2.PasswordHasher | None = None):
-        self.store = store
+    def __init__(self, ctx: PodContext, hasher: argon2.PasswordHasher | None = None):
+        self.ctx = ctx
+        self.store = ctx.store
         self.hasher = hasher or argon2.PasswordHasher()
 
     # -- claiming ------------------------------------------------------------------------------
 
-    def is_claimed(self, pod_id: str) -> bool:
+    def is_claimed(self) -> bool:
         with self.store.read() as conn:
-            return pods.get(conn, pod_id).claimed_at is not None
+            return pods.get(conn, self.ctx.id).claimed_at is not None
 
-    def issue_setup_code(self, pod_id: str) -> str:
+    def issue_setup_code(self) -> str:
         """A new one-time setup code for an unclaimed pod; any earlier code stops working."""
         code = "-".join(secrets.token_hex(3) for _ in range(3))
         with self.store.begin() as conn:
-            if pods.lock(conn, pod_id).claimed_at is not None:
+            if pods.lock(conn, self.ctx.id).claimed_at is not None:
                 raise AlreadyClaimed("this pod already has an owner")
             pods.update(
                 conn,
-                pod_id,
+                self.ctx.id,
                 setup_code_hash=_sha256(code),
-                setup_code_expires_at=utcnow() + SETUP_CODE_LIFETIME,
+                setup_code_expires_at=self.ctx.clock() + SETUP_CODE_LIFETIME,
             )
         return code
 
-    def claim(self, pod_id: str, setup_code: str, password: str) -> None:
+    def claim(self, setup_code: str, password: str) -> None:
         """Become the owner: the setup code must match, and is spent."""
         _check_password(password)
         password_hash = self.hasher.hash(password)
         with self.store.begin() as conn:
-            pod = pods.lock(conn, pod_id)
+            pod = pods.lock(conn, self.ctx.id)
             if pod.claimed_at is not None:
                 raise AlreadyClaimed("this pod already has an owner: sign in instead")
-            self._check_attempts(conn, pod_id, "owner.claim")
+            self._check_attempts(conn, Action.OWNER_CLAIM)
             valid = (
                 pod.setup_code_hash is not None
                 and pod.setup_code_expires_at is not None
-                and pod.setup_code_expires_at > utcnow()
+                and pod.setup_code_expires_at > self.ctx.clock()
                 and hmac.compare_digest(pod.setup_code_hash, _sha256(setup_code.strip().lower()))
             )
             if not valid:
-                audit.record(
-                    conn, pod_id, actor="anonymous", action="owner.claim", outcome="refused"
-                )
+                self.ctx.record(conn, ANONYMOUS, Action.OWNER_CLAIM, Outcome.REFUSED)
             else:
                 pods.update(
                     conn,
-                    pod_id,
+                    self.ctx.id,
                     owner_password_hash=password_hash,
-                    claimed_at=utcnow(),
+                    claimed_at=self.ctx.clock(),
                     setup_code_hash=None,
                     setup_code_expires_at=None,
                 )
-                audit.record(conn, pod_id, actor=OWNER, action="owner.claim", outcome="ok")
+                self.ctx.record(conn, OWNER, Action.OWNER_CLAIM, Outcome.OK)
         if not valid:  # raised after the commit, so the refusal stays counted
             raise InvalidSetupCode(
                 "the setup code is wrong or expired: use the code printed by `pds serve` "
@@ -119,64 +119,76 @@ class OwnerAccount:
 
     # -- password ------------------------------------------------------------------------------
 
-    def verify_password(self, pod_id: str, password: str) -> None:
+    def verify_password(self, password: str) -> None:
         """Raise InvalidCredentials (or TooManyAttempts) unless `password` is the owner's."""
         with self.store.read() as conn:
-            pod = pods.get(conn, pod_id)
-            self._check_attempts(conn, pod_id, "owner.login")
+            pod = pods.get(conn, self.ctx.id)
+            self._check_attempts(conn, Action.OWNER_LOGIN)
         if pod.owner_password_hash is None:
             raise NotClaimed("this pod has no owner yet: claim it with the setup code first")
         try:
             self.hasher.verify(pod.owner_password_hash, password)
         except (VerificationError, InvalidHashError):
             with self.store.begin() as conn:
-                audit.record(
-                    conn, pod_id, actor="anonymous", action="owner.login", outcome="refused"
-                )
+                self.ctx.record(conn, ANONYMOUS, Action.OWNER_LOGIN, Outcome.REFUSED)
             raise InvalidCredentials("wrong password") from None
         if self.hasher.check_needs_rehash(pod.owner_password_hash):
             with self.store.begin() as conn:
-                pods.update(conn, pod_id, owner_password_hash=self.hasher.hash(password))
+                pods.update(conn, self.ctx.id, owner_password_hash=self.hasher.hash(password))
 
-    def set_password(self, pod_id: str, new_password: str) -> None:
+    def set_password(self, new_password: str) -> None:
         """Set the owner password (the CLI's `pds passwd`; the API checks the old one first)."""
         _check_password(new_password)
         password_hash = self.hasher.hash(new_password)
         with self.store.begin() as conn:
-            pod = pods.lock(conn, pod_id)
+            pod = pods.lock(conn, self.ctx.id)
             pods.update(
                 conn,
-                pod_id,
+                self.ctx.id,
                 owner_password_hash=password_hash,
-                claimed_at=pod.claimed_at or utcnow(),
+                claimed_at=pod.claimed_at or self.ctx.clock(),
                 setup_code_hash=None,
                 setup_code_expires_at=None,
             )
-            audit.record(conn, pod_id, actor=OWNER, action="owner.password", outcome="ok")
+            self.ctx.record(conn, OWNER, Action.OWNER_PASSWORD, Outcome.OK)
 
-    def change_password(self, pod_id: str, old_password: str, new_password: str) -> None:
-        self.verify_password(pod_id, old_password)
-        self.set_password(pod_id, new_password)
+    def change_password(self, old_password: str, new_password: str) -> None:
+        self.verify_password(old_password)
+        self.set_password(new_password)
 
-    def _check_attempts(self, conn, pod_id: str, action: str) -> None:
-        since = utcnow() - LOGIN_WINDOW
+    def _check_attempts(self, conn: sa.Connection, action: Action) -> None:
+        now = self.ctx.clock()
         failures = audit.query(
             conn,
-            pod_id,
-            action=action,
-            outcome="refused",
-            since=since,
+            self.ctx.id,
+            action=action.value,
+            outcome=Outcome.REFUSED.value,
+            since=now - LOGIN_WINDOW,
             limit=LOGIN_FAILURES_ALLOWED,
         )
         if len(failures) >= LOGIN_FAILURES_ALLOWED:
-            retry = int((failures[-1].at + LOGIN_WINDOW - utcnow()).total_seconds()) + 1
+            retry = int((failures[-1].at + LOGIN_WINDOW - now).total_seconds()) + 1
             raise TooManyAttempts(
                 f"too many failed attempts: try again in {max(retry, 1)} seconds", max(retry, 1)
             )
 
+    # -- page sessions -------------------------------------------------------------------------
+
+    def session_epoch(self) -> int:
+        """Sessions of the consent page carry the epoch they began in; a new one ends them."""
+        with self.store.read() as conn:
+            return int(pods.get(conn, self.ctx.id).settings.get("session_epoch", 0))
+
+    def end_sessions(self) -> None:
+        """Sign out every browser (after a password change or an import)."""
+        with self.store.begin() as conn:
+            settings = dict(pods.lock(conn, self.ctx.id).settings)
+            settings["session_epoch"] = int(settings.get("session_epoch", 0)) + 1
+            pods.update(conn, self.ctx.id, settings=settings)
+
     # -- API tokens ----------------------------------------------------------------------------
 
-    def create_token(self, pod_id: str, name: str) -> tuple[ApiToken, str]:
+    def create_token(self, name: str) -> tuple[ApiToken, str]:
         """A new API token. The secret string is returned once and never stored."""
         name = name.strip()
         if not name or len(name) > 200:
@@ -184,39 +196,33 @@ class OwnerAccount:
         token_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         with self.store.begin() as conn:
-            if pods.get(conn, pod_id).claimed_at is None:
+            if pods.get(conn, self.ctx.id).claimed_at is None:
                 raise NotClaimed("claim the pod before creating tokens")
-            row = tokens.add(conn, pod_id, token_id, name, _sha256(secret))
-            audit.record(
+            row = tokens.add(conn, self.ctx.id, token_id, name, _sha256(secret), self.ctx.clock())
+            self.ctx.record(
                 conn,
-                pod_id,
-                actor=OWNER,
-                action="owner.token.create",
-                outcome="ok",
+                OWNER,
+                Action.OWNER_TOKEN_CREATE,
+                Outcome.OK,
                 detail={"token": token_id, "name": name},
             )
         return _token_view(row), f"{TOKEN_PREFIX}{token_id}_{secret}"
 
-    def list_tokens(self, pod_id: str) -> list[ApiToken]:
+    def list_tokens(self) -> list[ApiToken]:
         with self.store.read() as conn:
-            return [_token_view(r) for r in tokens.list_all(conn, pod_id)]
+            return [_token_view(r) for r in tokens.list_all(conn, self.ctx.id)]
 
-    def revoke_token(self, pod_id: str, token_id: str) -> None:
+    def revoke_token(self, token_id: str) -> None:
         with self.store.begin() as conn:
             try:
-                tokens.revoke(conn, pod_id, token_id)
+                tokens.revoke(conn, self.ctx.id, token_id, self.ctx.clock())
             except NotFound:
                 raise UnknownToken(f"there is no token {token_id!r}") from None
-            audit.record(
-                conn,
-                pod_id,
-                actor=OWNER,
-                action="owner.token.revoke",
-                outcome="ok",
-                detail={"token": token_id},
+            self.ctx.record(
+                conn, OWNER, Action.OWNER_TOKEN_REVOKE, Outcome.OK, detail={"token": token_id}
             )
 
-    def authenticate_token(self, pod_id: str, presented: str) -> ApiToken:
+    def authenticate_token(self, presented: str) -> ApiToken:
         """The live token `presented` names, else InvalidCredentials."""
         parts = presented.removeprefix(TOKEN_PREFIX).split("_", 1)
         if not presented.startswith(TOKEN_PREFIX) or len(parts) != 2 or len(presented) > 200:
@@ -224,18 +230,18 @@ class OwnerAccount:
         token_id, secret = parts
         with self.store.read() as conn:
             try:
-                row = tokens.get(conn, pod_id, token_id)
+                row = tokens.get(conn, self.ctx.id, token_id)
             except NotFound:
                 row = None
         if row is None or not hmac.compare_digest(row.secret_hash, _sha256(secret)):
             raise InvalidCredentials("the token is unknown")
         if row.revoked_at is not None:
             raise InvalidCredentials("the token was revoked")
-        now = utcnow()
+        now = self.ctx.clock()
         # Record use at most once a minute: a hot read path should not write on every request.
         if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
             with self.store.begin() as conn:
-                tokens.touch(conn, pod_id, token_id, now)
+                tokens.touch(conn, self.ctx.id, token_id, now)
         return _token_view(row)
 
 

@@ -8,21 +8,21 @@ import datetime as dt
 import hashlib
 import ipaddress
 import secrets
-import time
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from rdflib import RDF, URIRef
+from rdflib import RDF, RDFS, URIRef
 
 from pds import schemas
 from pds.consent import jose, scopes, terms
+from pds.consent.audit import Action, Outcome
+from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
 from pds.consent.scopes import Scope
-from pds.resources import PodRef
-from pds.store import AlreadyExists, NotFound, Store, audit, pods
-from pds.store import grants as rows
-from pds.store.store import utcnow
+from pds.store import AlreadyExists, NotFound, pods, replay
+from pds.store import requests as rows
 
 REQUEST_TYP = "pds-access-request+jwt"
 MAX_REQUEST_BYTES = 16384
@@ -48,45 +48,39 @@ class AccessRequest:
     grant_id: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> AccessRequest:
+    def from_row(cls, row: rows.RequestRow) -> AccessRequest:
         return cls(
-            id=row["id"],
-            vendor_id=row["vendor_id"],
-            vendor=row["vendor"],
-            scopes=scopes.scopes_from_json(row["scopes"]),
-            purpose=row["purpose"],
-            duration_seconds=row["duration_seconds"],
-            terms=row["terms"],
-            callback=row["callback"],
-            status=row["status"],
-            created_at=row["created_at"],
-            decided_at=row["decided_at"],
-            grant_id=row["grant_id"],
+            id=row.id,
+            vendor_id=row.vendor_id,
+            vendor=row.vendor,
+            scopes=scopes.scopes_from_json(row.scopes),
+            purpose=row.purpose,
+            duration_seconds=row.duration_seconds,
+            terms=row.terms,
+            callback=row.callback,
+            status=row.status,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            grant_id=row.grant_id,
         )
 
 
+@cache
 def purposes() -> dict[str, dict[str, str]]:
     """DPV purposes a vendor may cite: IRI -> label and plain-language comment."""
     graph = schemas.purposes_graph()
     out = {}
     for purpose in graph.subjects(RDF.type, URIRef(DPV + "Purpose")):
         out[str(purpose)] = {
-            "label": str(
-                graph.value(purpose, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))
-                or purpose
-            ),
-            "comment": str(
-                graph.value(purpose, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")) or ""
-            ),
+            "label": str(graph.value(purpose, RDFS.label) or purpose),
+            "comment": str(graph.value(purpose, RDFS.comment) or ""),
         }
     return out
 
 
 class AccessRequests:
-    def __init__(self, store: Store, pod: PodRef, *, allow_private_callbacks: bool = False):
-        self.store = store
-        self.pod = pod
-        self.allow_private_callbacks = allow_private_callbacks
+    def __init__(self, ctx: PodContext):
+        self.ctx = ctx
 
     def submit(self, signed: str) -> AccessRequest:
         """Verify a vendor's signed request and queue it for the customer's decision."""
@@ -98,18 +92,22 @@ class AccessRequests:
         vendor_jwk = header.get("jwk")
         key = jose.public_key(vendor_jwk, header.get("alg"))
         vendor_id = jose.thumbprint(vendor_jwk)
+        now = self.ctx.clock()
         try:
             claims = jwt.decode(
                 signed,
                 key,
                 algorithms=[header["alg"]],
-                audience=self.pod.base_url,
+                audience=self.ctx.base_url,
                 options={"require": ["aud", "iat", "exp", "jti"]},
                 leeway=30,
             )
         except jwt.InvalidTokenError as exc:
             raise InvalidInput(f"the request's signature or claims are invalid: {exc}") from None
-        if claims["exp"] - claims["iat"] > MAX_REQUEST_LIFETIME or claims["iat"] > time.time() + 30:
+        if (
+            claims["exp"] - claims["iat"] > MAX_REQUEST_LIFETIME
+            or claims["iat"] > now.timestamp() + 30
+        ):
             raise InvalidInput(f"a request must expire within {MAX_REQUEST_LIFETIME} s of its iat")
 
         asked = scopes.parse_scopes(claims.get("scopes"), vendor_id)
@@ -122,11 +120,11 @@ class AccessRequests:
         vendor = _vendor(claims.get("vendor"))
         callback = self._callback(claims.get("callback"))
         request_id = secrets.token_urlsafe(16)
-        with self.store.begin() as conn:
-            pod_terms = terms.current_terms(pods.get(conn, self.pod.id).settings)
+        with self.ctx.store.begin() as conn:
+            pod_terms = terms.current_terms(pods.get(conn, self.ctx.id).settings)
             accepted = terms.check_accepted(pod_terms, claims.get("terms", []))
-            since = utcnow() - dt.timedelta(hours=1)
-            count, oldest = rows.recent_requests(conn, self.pod.id, vendor_id, since)
+            since = now - dt.timedelta(hours=1)
+            count, oldest = rows.recent(conn, self.ctx.id, vendor_id, since)
             if count >= REQUESTS_PER_HOUR:
                 wait = int((oldest - since).total_seconds()) + 1 if oldest else 3600
                 raise RateLimited(
@@ -134,17 +132,15 @@ class AccessRequests:
                 )
             try:
                 # A signed request is used once: a copy replayed by an eavesdropper is refused.
-                rows.remember_proof(
+                replay.remember(
                     conn,
-                    self.pod.id,
+                    self.ctx.id,
                     hashlib.sha256(f"request {vendor_id} {claims['jti']}".encode()).hexdigest(),
                     dt.datetime.fromtimestamp(claims["exp"] + 60, dt.UTC),
                 )
             except AlreadyExists:
                 raise InvalidInput("this signed request was already submitted") from None
-            rows.add_request(
-                conn,
-                self.pod.id,
+            row = rows.RequestRow(
                 id=request_id,
                 vendor_id=vendor_id,
                 vendor_jwk=vendor_jwk,
@@ -155,22 +151,24 @@ class AccessRequests:
                 terms=accepted,
                 callback=callback,
                 status="pending",
-                created_at=utcnow(),
+                created_at=now,
+                decided_at=None,
+                grant_id=None,
             )
-            audit.record(
+            rows.add(conn, self.ctx.id, row)
+            self.ctx.record(
                 conn,
-                self.pod.id,
-                actor=vendor_id,
-                action="request.submit",
-                outcome="pending",
+                vendor_id,
+                Action.REQUEST_SUBMIT,
+                Outcome.PENDING,
                 detail={"request": request_id, "vendor": vendor.get("name")},
             )
-        return self.get(request_id)
+        return AccessRequest.from_row(row)
 
     def get(self, request_id: str) -> AccessRequest:
-        with self.store.read() as conn:
+        with self.ctx.store.read() as conn:
             try:
-                return AccessRequest.from_row(rows.get_request(conn, self.pod.id, request_id))
+                return AccessRequest.from_row(rows.get(conn, self.ctx.id, request_id))
             except NotFound:
                 raise RequestNotFound(f"there is no access request {request_id!r}") from None
 
@@ -184,9 +182,9 @@ class AccessRequests:
         return request
 
     def list(self, status: str | None = None) -> list[AccessRequest]:
-        with self.store.read() as conn:
+        with self.ctx.store.read() as conn:
             return [
-                AccessRequest.from_row(r) for r in rows.list_requests(conn, self.pod.id, status)
+                AccessRequest.from_row(r) for r in rows.list_requests(conn, self.ctx.id, status)
             ]
 
     @staticmethod
@@ -210,10 +208,11 @@ class AccessRequests:
         if not isinstance(raw, str) or len(raw) > 2048:
             raise InvalidInput("callback must be a URL of at most 2048 characters")
         parts = urlsplit(raw)
-        allowed = ("https", "http") if self.allow_private_callbacks else ("https",)
+        allow_private = self.ctx.allow_private_callbacks
+        allowed = ("https", "http") if allow_private else ("https",)
         if parts.scheme not in allowed or not parts.hostname or parts.username or parts.password:
             raise InvalidInput("callback must be an https URL without credentials")
-        if not self.allow_private_callbacks and _is_private_literal(parts.hostname):
+        if not allow_private and _is_private_literal(parts.hostname):
             raise InvalidInput("callback must not point to a private or local address")
         return raw
 

@@ -96,31 +96,41 @@ def catalogue(vendor_id: str | None = None) -> list[dict[str, Any]]:
     return entries
 
 
-def parse_scopes(raw: Any, vendor_id: str) -> list[Scope]:
-    """Validate scopes from a request or a decision; unknown resources or fields are refused."""
+def parse_scopes(raw: Any, vendor_id: str | None = None) -> list[Scope]:
+    """Scopes from JSON (a request, an owner's decision); unknown resources or fields refused.
+
+    Without `vendor_id` (a decision, checked against its request) any vendor container passes.
+    """
     if not isinstance(raw, list) or not raw:
         raise InvalidInput("scopes must be a non-empty list")
     if len(raw) > MAX_SCOPES:
         raise InvalidInput(f"at most {MAX_SCOPES} scopes may be asked for at once")
-    scopes = [_parse_scope(item, vendor_id) for item in raw]
+    scopes = [check_scope(_from_json(item), vendor_id) for item in raw]
     if len({s.resource for s in scopes}) != len(scopes):
         raise InvalidInput("each resource may appear in only one scope")
     return scopes
 
 
-def _parse_scope(item: Any, vendor_id: str) -> Scope:
+def _from_json(item: Any) -> Scope:
     if not isinstance(item, dict) or not isinstance(item.get("resource"), str):
         raise InvalidInput("each scope is an object with a 'resource' path")
     resource = item["resource"]
     modes = item.get("modes", [READ])
-    if (
-        not isinstance(modes, list)
-        or not modes
-        or not all(isinstance(m, str) for m in modes)
-        or not set(modes) <= set(MODES)
-    ):
+    if not isinstance(modes, list) or not modes or not all(isinstance(m, str) for m in modes):
         raise InvalidInput(f"modes of {resource} must be a non-empty list of 'read', 'append'")
     fields = item.get("fields")
+    if fields is not None and (
+        not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields)
+    ):
+        raise InvalidInput(f"fields of {resource} must be a non-empty list of IRIs")
+    return Scope(resource, frozenset(modes), frozenset(fields) if fields is not None else None)
+
+
+def check_scope(scope: Scope, vendor_id: str | None = None) -> Scope:
+    """`scope` if a vendor may be given it: known resource and fields, append only at home."""
+    resource, modes, fields = scope.resource, scope.modes, scope.fields
+    if not modes or not modes <= set(MODES):
+        raise InvalidInput(f"modes of {resource} must be a non-empty list of 'read', 'append'")
     if resource in TYPED_RESOURCES:
         if APPEND in modes:
             raise InvalidInput(f"{resource} can only be read by vendors")
@@ -133,7 +143,7 @@ def _parse_scope(item: Any, vendor_id: str) -> Scope:
                 + ", ".join(TYPED_RESOURCES)
                 + " or /vendors/<vendor id>/"
             )
-        if APPEND in modes and match.group(1) != vendor_id:
+        if APPEND in modes and vendor_id is not None and match.group(1) != vendor_id:
             raise InvalidInput(
                 f"a vendor may append only to its own container /vendors/{vendor_id}/"
             )
@@ -141,17 +151,12 @@ def _parse_scope(item: Any, vendor_id: str) -> Scope:
             raise InvalidInput(f"fields can be chosen only for {', '.join(TYPED_RESOURCES)}")
         known = set()
     if fields is not None:
-        if (
-            not isinstance(fields, list)
-            or not fields
-            or not all(isinstance(f, str) for f in fields)
-        ):
+        if not fields:
             raise InvalidInput(f"fields of {resource} must be a non-empty list of IRIs")
-        unknown = sorted(set(fields) - known)
+        unknown = sorted(fields - known)
         if unknown:
             raise InvalidInput(f"unknown field(s) of {resource}: {', '.join(unknown)}")
-        fields = frozenset(fields)
-    return Scope(resource, frozenset(modes), fields)
+    return scope
 
 
 def scopes_from_json(raw: list[dict[str, Any]]) -> list[Scope]:

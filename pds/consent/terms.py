@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput
+from pds.store import pods
 
 DEFAULT_TERMS: list[dict[str, Any]] = [
     {
@@ -84,3 +87,30 @@ def check_accepted(terms: list[dict[str, Any]], accepted: Any) -> list[str]:
             f"the customer requires these terms to be accepted: {', '.join(missing)}"
         )
     return sorted(set(accepted))
+
+
+class CustomerTerms:
+    """The terms this pod's customer proffers to every vendor."""
+
+    def __init__(self, ctx: PodContext):
+        self.ctx = ctx
+
+    def current(self) -> list[dict[str, Any]]:
+        with self.ctx.store.read() as conn:
+            return current_terms(pods.get(conn, self.ctx.id).settings)
+
+    def replace(self, raw: Any) -> list[dict[str, Any]]:
+        """Replace the terms; grants already given keep the terms they were given on."""
+        checked = validate_terms(raw)
+        with self.ctx.store.begin() as conn:
+            settings = dict(pods.lock(conn, self.ctx.id).settings)
+            settings["terms"] = checked
+            pods.update(conn, self.ctx.id, settings=settings)
+            self.ctx.record(
+                conn,
+                OWNER,
+                Action.TERMS_UPDATE,
+                Outcome.OK,
+                detail={"terms": [t["id"] for t in checked]},
+            )
+        return checked

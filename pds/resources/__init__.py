@@ -3,7 +3,7 @@
 ``Documents`` is the entry point; it knows nothing about grants or HTTP.
 """
 
-from pds.resources.documents import ANY, Document, Documents, PodRef
+from pds.resources.documents import ANY, Documents
 from pds.resources.errors import (
     ContainerNotEmpty,
     ETagMismatch,
@@ -18,6 +18,7 @@ from pds.resources.errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
+from pds.resources.model import Change, Document, PodRef, Representation, document_etags
 from pds.resources.rdf import JSON_LD, MEDIA_TYPES, N_TRIPLES, TURTLE
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "MEDIA_TYPES",
     "N_TRIPLES",
     "TURTLE",
+    "Change",
     "ContainerNotEmpty",
     "Document",
     "Documents",
@@ -35,10 +37,12 @@ __all__ = [
     "PodRef",
     "RDFSyntaxError",
     "RemoteContextRefused",
+    "Representation",
     "ResourceError",
     "ResourceExists",
     "ResourceNotFound",
     "ShapeViolation",
     "UnsupportedMediaType",
     "UpdateRefused",
+    "document_etags",
 ]

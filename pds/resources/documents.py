@@ -7,14 +7,13 @@ leaves the stored bytes untouched and two racing writers cannot both win.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
+import datetime as dt
 import secrets
 
-from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, XSD
+import sqlalchemy as sa
+from rdflib import Graph
 
-from pds.resources import paths, rdf, validation, views
+from pds.resources import containers, paths, rdf, validation, views
 from pds.resources.cache import LRUCache
 from pds.resources.errors import (
     ContainerNotEmpty,
@@ -23,32 +22,21 @@ from pds.resources.errors import (
     ResourceExists,
     ResourceNotFound,
 )
+from pds.resources.model import (
+    ETAG_SUFFIX,
+    AfterWrite,
+    Change,
+    Document,
+    PodRef,
+    Representation,
+    etag_of,
+)
 from pds.resources.patch import apply_update
 from pds.store import AlreadyExists, NotFound, PreconditionFailed, Store
 from pds.store import resources as rows
 
 ANY = "*"
-LDP = Namespace("http://www.w3.org/ns/ldp#")
 _WRITE_ATTEMPTS = 5
-
-
-@dataclasses.dataclass(frozen=True)
-class PodRef:
-    """The pod a request is about: its key in the store and the base of its IRIs."""
-
-    id: str
-    base_url: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Document:
-    """A version of a document or container listing. `graph` is shared: never mutate it."""
-
-    path: str
-    iri: str
-    etag: str
-    graph: Graph
-    is_container: bool = False
 
 
 def to_storage(graph: Graph, pod: PodRef) -> str:
@@ -59,10 +47,6 @@ def to_storage(graph: Graph, pod: PodRef) -> str:
 def from_storage(body: str, pod: PodRef, path: str) -> Graph:
     stored = rdf.parse(body.encode(), rdf.TURTLE, paths.resource_iri(rdf.STORAGE_BASE, path))
     return rdf.rebase(stored, rdf.STORAGE_BASE, pod.base_url)
-
-
-def etag_of(body: str) -> str:
-    return hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
 def _matches(condition: frozenset[str] | None, etag: str | None) -> bool:
@@ -78,7 +62,7 @@ class Documents:
     def __init__(self, store: Store, cache_entries: int = 1024):
         self.store = store
         self._graphs: LRUCache[Graph] = LRUCache(cache_entries)
-        self._bodies: LRUCache[bytes] = LRUCache(cache_entries)
+        self._bodies: LRUCache[Representation] = LRUCache(cache_entries)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -86,78 +70,77 @@ class Documents:
         """The current version of a document, or the listing of a container."""
         paths.check_path(path)
         if paths.is_container(path):
-            return self._container(pod, path)
-        iri = paths.resource_iri(pod.base_url, path)
+            return containers.listing(self.store, pod, path)
         with self.store.read() as conn:
             etag = rows.get_etag(conn, pod.id, path)
             if etag is None:
                 raise ResourceNotFound(f"there is no resource at {path}")
-            graph = self._graphs.get((pod.id, path, etag))
-            if graph is None:
-                row = rows.get(conn, pod.id, path)
+            return self._version(conn, pod, path, etag)
+
+    def _version(self, conn: sa.Connection, pod: PodRef, path: str, etag: str) -> Document:
+        """The version `etag` of a document, from the cache or (if still current) the row."""
+        graph = self._graphs.get((pod.id, path, etag))
         if graph is None:
+            row = rows.get(conn, pod.id, path)
             etag, graph = row.etag, from_storage(row.body, pod, path)
             self._graphs.put((pod.id, path, etag), graph)
-        return Document(path, iri, etag, graph)
+        return Document(path, paths.resource_iri(pod.base_url, path), etag, graph)
+
+    def represent(
+        self,
+        pod: PodRef,
+        path: str,
+        media_type: str,
+        *,
+        etag: str | None = None,
+        fields: frozenset[str] | None = None,
+    ) -> Representation:
+        """The document at `path` as `media_type`, from bytes cached by (ETag, fields).
+
+        `etag`, when the caller already read it, names the version wanted: no database work
+        while that version's bytes are cached. With `fields`, only those predicates (and the
+        nodes they lead to) are included, and the view has an ETag of its own, which does not
+        follow the other fields.
+        """
+        if etag is None or paths.is_container(path):
+            return self.render(self.read(pod, path), media_type, pod, fields)
+        cached = self._bodies.get((pod.id, path, etag, media_type, fields))
+        if cached is not None:
+            return cached
+        with self.store.read() as conn:
+            document = self._version(conn, pod, path, etag)
+        return self.render(document, media_type, pod, fields)
 
     def render(
-        self, pod: PodRef, document: Document, media_type: str, fields: frozenset[str] | None = None
-    ) -> bytes:
-        """`document` serialized as `media_type`, cached for as long as its ETag is current.
-
-        With `fields`, only those predicates (and the nodes they lead to) are included.
-        """
+        self,
+        document: Document,
+        media_type: str,
+        pod: PodRef,
+        fields: frozenset[str] | None = None,
+    ) -> Representation:
+        """`document` serialized as `media_type`, cached for as long as its ETag is current."""
         key = (pod.id, document.path, document.etag, media_type, fields)
 
-        def make() -> bytes:
+        def make() -> Representation:
             graph = document.graph
             if fields is not None:
                 graph = views.project(graph, fields, document.path)
-            return rdf.serialize(graph, media_type)
+            body = rdf.serialize(graph, media_type)
+            if fields is not None:
+                etag = etag_of(body.decode())
+            else:
+                etag = document.etag + ETAG_SUFFIX.get(media_type, "")
+            return Representation(document.path, media_type, body, etag, document.is_container)
 
+        if document.is_container:
+            return make()  # listings are built per request: nothing to gain from caching
         return self._bodies.get_or_make(key, make)
 
-    def create_in(
-        self, pod: PodRef, container: str, body: bytes, media_type: str, slug: str | None = None
-    ) -> tuple[str, str]:
-        """Add a new document to `container` (POST); returns (path, ETag). Never overwrites."""
-        paths.check_path(container)
-        if not paths.is_container(container):
-            raise NotADocument(f"{container} is a document: POST to a container (ending in /)")
-        name = _slug(slug) or secrets.token_urlsafe(9)
-        path = container + name
-        try:
-            etag, _created = self.put(pod, path, body, media_type, if_none_match=True)
-        except ResourceExists:
-            path = container + f"{name}-{secrets.token_hex(3)}"
-            etag, _created = self.put(pod, path, body, media_type, if_none_match=True)
-        return path, etag
-
-    def _container(self, pod: PodRef, path: str) -> Document:
-        with self.store.read() as conn:
-            children = rows.paths_under(conn, pod.id, path)
-        if not children and path != "/":
-            raise ResourceNotFound(f"there is no container at {path}")
-        iri = paths.resource_iri(pod.base_url, path)
-        graph = rdf.new_graph()
-        node = URIRef(iri)
-        graph.add((node, RDF.type, LDP.BasicContainer))
-        graph.add((node, RDF.type, LDP.Container))
-        seen = set()
-        for child_path, _etag, updated_at in children:
-            rest = child_path[len(path) :]
-            name = rest.split("/", 1)[0] + ("/" if "/" in rest else "")
-            if name in seen:
-                continue
-            seen.add(name)
-            child = URIRef(paths.resource_iri(pod.base_url, path + name))
-            graph.add((node, LDP.contains, child))
-            if not name.endswith("/"):
-                graph.add((child, DCTERMS.modified, Literal(updated_at, datatype=XSD.dateTime)))
-        etag = etag_of("\n".join(f"{p} {e}" for p, e, _ in children) or path)
-        return Document(path, iri, etag, graph, is_container=True)
-
     # -- writing -----------------------------------------------------------------------------
+    #
+    # Every write takes `then`: work that commits in the same transaction as the write (or not
+    # at all), given the document before and after. Writes without a precondition retry when a
+    # concurrent writer wins the compare-and-swap; `then` runs once, in the attempt that commits.
 
     def put(
         self,
@@ -168,12 +151,57 @@ class Documents:
         *,
         if_match: frozenset[str] | None = None,
         if_none_match: bool = False,
+        then: AfterWrite | None = None,
     ) -> tuple[str, bool]:
         """Create or replace the document at `path`. Returns (new ETag, created?)."""
         self._check_document_path(path)
         graph = rdf.parse(body, media_type, paths.resource_iri(pod.base_url, path))
+        return self.put_graph(
+            pod, path, graph, if_match=if_match, if_none_match=if_none_match, then=then
+        )
+
+    def put_graph(
+        self,
+        pod: PodRef,
+        path: str,
+        graph: Graph,
+        *,
+        if_match: frozenset[str] | None = None,
+        if_none_match: bool = False,
+        then: AfterWrite | None = None,
+    ) -> tuple[str, bool]:
+        """Like `put`, for a graph already built (and no longer changed by the caller).
+
+        The violations of a ShapeViolation refer to the nodes of this very graph.
+        """
+        self._check_document_path(path)
         validation.validate(graph, path)
-        return self._store_graph(pod, path, graph, if_match=if_match, if_none_match=if_none_match)
+        return self._store_graph(
+            pod, path, graph, if_match=if_match, if_none_match=if_none_match, then=then
+        )
+
+    def create_in(
+        self,
+        pod: PodRef,
+        container: str,
+        body: bytes,
+        media_type: str,
+        slug: str | None = None,
+        *,
+        then: AfterWrite | None = None,
+    ) -> tuple[str, str]:
+        """Add a new document to `container` (POST); returns (path, ETag). Never overwrites."""
+        paths.check_path(container)
+        if not paths.is_container(container):
+            raise NotADocument(f"{container} is a document: POST to a container (ending in /)")
+        name = _slug(slug) or secrets.token_urlsafe(9)
+        path = container + name
+        try:
+            etag, _created = self.put(pod, path, body, media_type, if_none_match=True, then=then)
+        except ResourceExists:
+            path = container + f"{name}-{secrets.token_hex(3)}"
+            etag, _created = self.put(pod, path, body, media_type, if_none_match=True, then=then)
+        return path, etag
 
     def _store_graph(
         self,
@@ -183,6 +211,7 @@ class Documents:
         *,
         if_match: frozenset[str] | None = None,
         if_none_match: bool = False,
+        then: AfterWrite | None = None,
     ) -> tuple[str, bool]:
         body = to_storage(graph, pod)
         new_etag = etag_of(body)
@@ -194,10 +223,15 @@ class Documents:
                         raise ResourceExists(f"{path} already exists (If-None-Match: *)")
                     if not _matches(if_match, current):
                         raise ETagMismatch(_stale(path, current))
+                    before = None
+                    if then is not None and current is not None:
+                        before = self._version(conn, pod, path, current).graph
                     if current is None:
                         rows.create(conn, pod.id, path, rdf.TURTLE, body, new_etag)
                     else:
                         rows.replace(conn, pod.id, path, rdf.TURTLE, body, new_etag, current)
+                    if then is not None:
+                        then(conn, Change(path, before, graph))
                 self._graphs.put((pod.id, path, new_etag), graph)
                 return new_etag, current is None
             except (AlreadyExists, PreconditionFailed):
@@ -208,18 +242,24 @@ class Documents:
         raise ETagMismatch(f"{path} is being changed by others too often: try again")
 
     def patch(
-        self, pod: PodRef, path: str, update: str, *, if_match: frozenset[str] | None = None
+        self,
+        pod: PodRef,
+        path: str,
+        update: str,
+        *,
+        if_match: frozenset[str] | None = None,
+        then: AfterWrite | None = None,
     ) -> tuple[str, bool]:
         """Apply a SPARQL Update to the document (created empty if absent). Atomic."""
         self._check_document_path(path)
         base = paths.resource_iri(pod.base_url, path)
         for _attempt in range(_WRITE_ATTEMPTS):
-            with self.store.begin() as conn:
+            with self.store.read() as conn:
                 current = rows.get_etag(conn, pod.id, path)
                 if not _matches(if_match, current):
                     raise ETagMismatch(_stale(path, current))
                 graph = rdf.new_graph()
-                if current is not None:
+                if current is not None:  # parsed afresh: cached graphs are shared, never mutated
                     graph = from_storage(rows.get(conn, pod.id, path).body, pod, path)
             apply_update(graph, update, base)
             validation.validate(graph, path)
@@ -230,13 +270,21 @@ class Documents:
                     graph,
                     if_match=frozenset({current}) if current else None,
                     if_none_match=current is None,
+                    then=then,
                 )
-            except ETagMismatch:
+            except (ETagMismatch, ResourceExists):
                 if if_match is not None:
                     raise
         raise ETagMismatch(f"{path} is being changed by others too often: try again")
 
-    def delete(self, pod: PodRef, path: str, *, if_match: frozenset[str] | None = None) -> None:
+    def delete(
+        self,
+        pod: PodRef,
+        path: str,
+        *,
+        if_match: frozenset[str] | None = None,
+        then: AfterWrite | None = None,
+    ) -> None:
         paths.check_path(path)
         if paths.is_container(path):
             with self.store.read() as conn:
@@ -249,10 +297,19 @@ class Documents:
                 raise ResourceNotFound(f"there is no resource at {path}")
             if not _matches(if_match, current):
                 raise ETagMismatch(_stale(path, current))
+            before = self._version(conn, pod, path, current).graph if then is not None else None
             try:
                 rows.delete(conn, pod.id, path, expected_etag=current)
             except (NotFound, PreconditionFailed):
                 raise ETagMismatch(_stale(path, None)) from None
+            if then is not None:
+                then(conn, Change(path, before, None))
+
+    def paths_under(self, pod: PodRef, prefix: str) -> list[tuple[str, dt.datetime]]:
+        """(path, last change) of every document under `prefix`, sorted by path."""
+        with self.store.read() as conn:
+            found = rows.paths_under(conn, pod.id, prefix)
+        return [(path, updated) for path, _etag, updated in found]
 
     @staticmethod
     def _check_document_path(path: str) -> None:

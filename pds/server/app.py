@@ -7,12 +7,9 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pds.consent import Consent, OwnerAccount, open_pod
-from pds.resources import Documents
+from pds.consent import Store, open_pod
 from pds.server import data, grants_api, owner_api, owner_grants, problems, web, wellknown
-from pds.server.services import Services
 from pds.settings import Settings, ensure_secret_key
-from pds.store import Store, require_current_schema
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -39,10 +36,18 @@ def create_app(
     store: Store | None = None,
     password_hasher: argon2.PasswordHasher | None = None,
 ) -> Flask:
-    """Build the pod's app. The database must be migrated (`pds migrate` or `pds init`)."""
+    """Build the pod's app. The database must be migrated (`pds migrate` or `pds init`).
+
+    `store` lets tests share one database between the app and themselves.
+    """
     settings = ensure_secret_key(settings)
-    store = store or Store.from_url(settings.effective_database_url)
-    require_current_schema(store.engine)
+    pod = open_pod(
+        store or settings.effective_database_url,
+        settings.pod,
+        settings.effective_base_url,
+        password_hasher=password_hasher,
+        allow_private_callbacks=settings.allow_private_callbacks,
+    )
 
     app = Flask(__name__)
     app.session_interface = PageSessions()
@@ -64,15 +69,9 @@ def create_app(
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
-    pod = open_pod(store, settings.pod, settings.effective_base_url)
-    app.extensions["pds"] = Services(
-        settings=settings,
-        store=store,
-        pod=pod,
-        documents=Documents(store),
-        owner=OwnerAccount(store, password_hasher),
-        consent=Consent(store, pod, allow_private_callbacks=settings.allow_private_callbacks),
-    )
+    _ = pod.signing_kid  # the first signing key is made now, never inside a transaction
+    app.extensions["pds.pod"] = pod
+    app.extensions["pds.settings"] = settings
 
     problems.register(app)
     for blueprint in (

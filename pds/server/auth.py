@@ -8,7 +8,7 @@ import binascii
 from flask import request
 
 from pds.consent import InvalidCredentials, NotAuthenticated
-from pds.server.services import services
+from pds.server.current import current_pod
 
 OWNER_HINT = "send an owner token as 'Authorization: Bearer pds_...'"
 
@@ -18,15 +18,14 @@ def require_owner(*, allow_password: bool = False) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
-    svc = services()
     if not header:
         how = OWNER_HINT + (" (or the owner password with HTTP Basic)" if allow_password else "")
         raise NotAuthenticated(f"this is private to the pod's owner: {how}")
     if scheme == "bearer" and credentials:
-        svc.owner.authenticate_token(svc.pod.id, credentials)
+        current_pod().account.authenticate_token(credentials)
         return
     if scheme == "basic" and allow_password:
-        svc.owner.verify_password(svc.pod.id, _basic_password(credentials))
+        current_pod().account.verify_password(_basic_password(credentials))
         return
     raise InvalidCredentials(f"unsupported Authorization scheme {scheme!r}: {OWNER_HINT}")
 

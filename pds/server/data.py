@@ -1,43 +1,47 @@
-"""The data API: RDF documents and containers under /data/, for the owner.
+"""The data API: RDF documents and containers under /data/, for the owner and for vendors.
 
 GET/HEAD negotiate Turtle, JSON-LD or N-Triples and honour If-None-Match (304). PUT, PATCH
 (SPARQL Update) and DELETE honour If-Match / If-None-Match (412) and write nothing on error.
+A request with `Authorization: DPoP` is a vendor's, through its grant; any other is the owner's.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from pds.consent.access import VendorAccess
-from pds.consent.scopes import APPEND, READ
-from pds.resources import (
-    JSON_LD,
-    N_TRIPLES,
-    TURTLE,
-    Document,
-    RDFSyntaxError,
-)
-from pds.resources.documents import etag_of
+from pds.consent import VendorCall, Written
+from pds.resources import TURTLE, RDFSyntaxError, Representation, document_etags
 from pds.resources.paths import DATA_PREFIX
 from pds.server.auth import require_owner
-from pds.server.changes import document_changed, snapshot
-from pds.server.grants_api import public_url
-from pds.server.http import entity_tags, negotiate, read_body
+from pds.server.current import current_pod
+from pds.server.http import entity_tags, negotiate, public_url, read_body
 from pds.server.problems import Problem
-from pds.server.services import services
 
 bp = Blueprint("data", __name__)
 
 SPARQL_UPDATE = "application/sparql-update"
-_ETAG_SUFFIX = {JSON_LD: "-jsonld", N_TRIPLES: "-nt"}
-WRITE = "write"  # no grant mode allows it: vendors only read, or append new documents
 DOCUMENT_METHODS = "GET, HEAD, PUT, PATCH, DELETE"
 CONTAINER_METHODS = "GET, HEAD, POST, DELETE"
 
 
 def _path() -> str:
-    # request.path is already percent-decoded; check_path refuses what decoding revealed.
+    # request.path is already percent-decoded; the resources layer refuses what decoding revealed.
     return request.path[len(DATA_PREFIX) :] or "/"
+
+
+def _vendor_call() -> VendorCall | None:
+    """The vendor's request if it came with a grant (`DPoP`); else the owner's, checked here."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization[:5].lower() != "dpop ":
+        require_owner()
+        return None
+    return VendorCall(
+        authorization=authorization,
+        proof=request.headers.get("DPoP"),
+        method=request.method,
+        url=public_url(),
+        path=_path(),
+    )
 
 
 def _common_headers(response: Response, document_path: str, etag: str | None) -> Response:
@@ -55,90 +59,60 @@ def _common_headers(response: Response, document_path: str, etag: str | None) ->
     return response
 
 
-def _caller(mode: str) -> VendorAccess | None:
-    """None for the owner; for a vendor, what its grant allows here (or an error, audited)."""
-    authorization = request.headers.get("Authorization", "")
-    if authorization[:5].lower() != "dpop ":
-        require_owner()
-        return None
-    return services().consent.access.authorize(
-        authorization=authorization,
-        proof=request.headers.get("DPoP"),
-        method=request.method,
-        url=public_url(),
-        # Not checked as a path first: a vendor's odd path is simply outside its grant, refused
-        # and audited as such, revealing nothing about what exists.
-        path=_path(),
-        mode=mode,
-    )
-
-
-def _representation(document: Document, vendor: VendorAccess | None) -> Response:
-    media_type = negotiate()
-    svc = services()
-    fields = vendor.scope.fields if vendor else None
-    body = svc.documents.render(svc.pod, document, media_type, fields)
-    if fields is not None:
-        # A field-limited view is its own representation: its ETag must not follow other fields.
-        etag = etag_of(body.decode())
-    else:
-        # Strong ETags differ per representation (RFC 9110 8.8.3); Turtle is the stored form.
-        etag = document.etag + _ETAG_SUFFIX.get(media_type, "")
+def _answer(representation: Representation) -> Response:
     if_none_match = entity_tags(request.headers.get("If-None-Match"))
-    if if_none_match is not None and ("*" in if_none_match or etag in if_none_match):
-        return _common_headers(Response(status=304), document.path, etag)
-    response = Response(body, mimetype=media_type)
-    if media_type == TURTLE:
+    if if_none_match is not None and ("*" in if_none_match or representation.etag in if_none_match):
+        return _common_headers(Response(status=304), representation.path, representation.etag)
+    response = Response(representation.body, mimetype=representation.media_type)
+    if representation.media_type == TURTLE:
         response.headers["Content-Type"] = "text/turtle; charset=utf-8"
-    return _common_headers(response, document.path, etag)
+    return _common_headers(response, representation.path, representation.etag)
 
 
 @bp.route(DATA_PREFIX + "/", methods=["GET", "HEAD"], strict_slashes=False)
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["GET", "HEAD"])
 def read(_subpath: str = ""):
-    vendor = _caller(READ)
-    svc = services()
-    return _representation(svc.documents.read(svc.pod, _path()), vendor)
+    call = _vendor_call()
+    media_type = negotiate()
+    pod = current_pod()
+    if call is not None:
+        return _answer(pod.vendor_data.read(call, media_type))
+    return _answer(pod.data.represent(_path(), media_type))
 
 
 @bp.route(DATA_PREFIX + "/", methods=["POST"], strict_slashes=False)
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["POST"])
 def append(_subpath: str = ""):
     """Add a new document to a container; vendors need `append` on it (their own container)."""
-    vendor = _caller(APPEND)
-    svc = services()
-    path, etag = svc.documents.create_in(
-        svc.pod, _path(), read_body(), request.mimetype, request.headers.get("Slug")
-    )
-    document_changed(path, None, by_vendor=vendor.vendor_id if vendor else None)
-    return _written(path, etag, created=True)
+    call = _vendor_call()
+    body, slug = read_body(), request.headers.get("Slug")
+    pod = current_pod()
+    if call is not None:
+        appended = pod.vendor_data.append(call, body, request.mimetype, slug)
+        location = pod.base_url + DATA_PREFIX + appended.path
+        return _written(appended.path, appended.etag, created=True, location=location)
+    written = pod.data.create_in(_path(), body, request.mimetype, slug)
+    return _owner_wrote(written)
 
 
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["PUT"])
 def put(_subpath: str):
-    _caller(WRITE)
-    svc = services()
-    path = _path()
+    _owner_only()
     body = read_body()
-    before = snapshot(path)
     if_none_match = entity_tags(request.headers.get("If-None-Match"))
-    etag, created = svc.documents.put(
-        svc.pod,
-        path,
+    written = current_pod().data.put(
+        _path(),
         body,
         request.mimetype,
-        if_match=_document_tags(request.headers.get("If-Match")),
+        if_match=document_etags(entity_tags(request.headers.get("If-Match"))),
         if_none_match=if_none_match is not None and "*" in if_none_match,
     )
-    document_changed(path, before)
-    return _written(path, etag, created)
+    return _owner_wrote(written)
 
 
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["PATCH"])
 def patch(_subpath: str):
-    _caller(WRITE)
-    svc = services()
-    path = _path()
+    _owner_only()
     if request.mimetype != SPARQL_UPDATE:
         raise Problem(
             415,
@@ -152,42 +126,34 @@ def patch(_subpath: str):
         update = body.decode("utf-8")
     except UnicodeDecodeError:
         raise RDFSyntaxError("the SPARQL Update is not UTF-8") from None
-    before = snapshot(path)
-    etag, created = svc.documents.patch(
-        svc.pod, path, update, if_match=_document_tags(request.headers.get("If-Match"))
+    written = current_pod().data.patch(
+        _path(), update, if_match=document_etags(entity_tags(request.headers.get("If-Match")))
     )
-    document_changed(path, before)
-    return _written(path, etag, created)
+    return _owner_wrote(written)
 
 
 @bp.route(DATA_PREFIX + "/", methods=["DELETE"], strict_slashes=False)
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["DELETE"])
 def delete(_subpath: str = ""):
-    _caller(WRITE)
-    svc = services()
-    path = _path()
-    before = snapshot(path) if not path.endswith("/") else None
-    svc.documents.delete(svc.pod, path, if_match=_document_tags(request.headers.get("If-Match")))
-    if before is not None:
-        document_changed(path, before)
+    _owner_only()
+    if_match = document_etags(entity_tags(request.headers.get("If-Match")))
+    current_pod().data.delete(_path(), if_match=if_match)
     return Response(status=204)
 
 
-def _document_tags(header: str | None) -> frozenset[str] | None:
-    """If-Match tags as document versions: any representation's ETag names its document."""
-    tags = entity_tags(header)
-    if tags is None:
-        return None
-    out = set()
-    for tag in tags:
-        for suffix in _ETAG_SUFFIX.values():
-            tag = tag.removesuffix(suffix)
-        out.add(tag)
-    return frozenset(out)
+def _owner_only() -> None:
+    """Only the owner changes documents; a vendor's attempt is checked, refused and audited."""
+    call = _vendor_call()
+    if call is not None:
+        current_pod().vendor_data.refuse_write(call)
 
 
-def _written(path: str, etag: str, created: bool) -> Response:
+def _owner_wrote(written: Written) -> Response:
+    return _written(written.path, written.etag, written.created, written.location)
+
+
+def _written(path: str, etag: str, created: bool, location: str) -> Response:
     response = Response(status=201 if created else 204)
     if created:
-        response.headers["Location"] = services().pod.base_url + DATA_PREFIX + path
+        response.headers["Location"] = location
     return _common_headers(response, path, etag)

@@ -5,35 +5,17 @@ Vendors authenticate with DPoP proofs made by their own key; there are no vendor
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
-
 from flask import Blueprint, Response, json, request
 
-from pds.consent import InsufficientScope
+from pds.consent import VendorCall
 from pds.consent.grants import STATUS_LIST_PATH
-from pds.server.http import read_body
+from pds.server.current import current_pod
+from pds.server.http import public_url, read_body
 from pds.server.problems import Problem
-from pds.server.services import services
 
 bp = Blueprint("grants", __name__)
 
 JWT_MEDIA_TYPE = "application/jwt"
-
-
-def public_url() -> str:
-    """This request's URL as the vendor addressed it: the pod's base URL plus the path as sent.
-
-    The raw path, percent-escapes and all, so a proof's `htu` is compared with what the client
-    wrote (RFC 9449 normalises both sides) and `%2F` never matches `/`.
-    """
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if not raw:
-        path = quote(request.path, safe="/:@!$&'()*+,;=~")
-    elif raw.startswith("/"):
-        path = raw.split("?", 1)[0].split("#", 1)[0]
-    else:  # absolute-form request target (RFC 9112 3.2.2)
-        path = urlsplit(raw).path
-    return services().pod.base_url + path
 
 
 @bp.post("/access-requests")
@@ -56,8 +38,9 @@ def submit_request():
             "Malformed request",
             "an access request is a compact JWS (ASCII)",
         ) from None
-    access_request = services().consent.requests.submit(signed)
-    status_url = f"{services().pod.base_url}/access-requests/{access_request.id}"
+    pod = current_pod()
+    access_request = pod.requests.submit(signed)
+    status_url = f"{pod.base_url}/access-requests/{access_request.id}"
     body = {
         "id": access_request.id,
         "status": access_request.status,
@@ -69,11 +52,11 @@ def submit_request():
 
 @bp.get("/access-requests/<request_id>")
 def request_status(request_id: str):
-    consent = services().consent
-    vendor_id = consent.access.verify_vendor_proof(
+    pod = current_pod()
+    vendor_id = pod.vendor_data.prove_key(
         request.headers.get("DPoP"), method=request.method, url=public_url()
     )
-    access_request = consent.requests.for_vendor(request_id, vendor_id)
+    access_request = pod.requests.for_vendor(request_id, vendor_id)
     body = {
         "id": access_request.id,
         "status": access_request.status,
@@ -81,15 +64,15 @@ def request_status(request_id: str):
         "created_at": access_request.created_at.isoformat(),
         "decided_at": access_request.decided_at.isoformat() if access_request.decided_at else None,
     }
-    if access_request.status == "approved":
-        grant = consent.grants.get(access_request.grant_id)
+    if access_request.status == "approved" and access_request.grant_id:
+        grant = pod.grants.get(access_request.grant_id)
         body.update(
             grant_id=grant.id,
             grant=grant.token,
             receipt=grant.receipt,
             scopes=[s.to_json() for s in grant.scopes],
             expires_at=grant.expires_at.isoformat(),
-            grant_state=grant.state(),
+            grant_state=grant.state,
         )
     retry = {"Retry-After": "5"} if access_request.status == "pending" else {}
     return body, 200, {"Cache-Control": "no-store", **retry}
@@ -98,22 +81,23 @@ def request_status(request_id: str):
 @bp.post("/grants/<grant_id>/return")
 def give_back(grant_id: str):
     """A vendor hands a grant back: it ends as if revoked, and the customer sees it returned."""
-    consent = services().consent
-    vendor_id, used_grant = consent.access.authenticate(
-        authorization=request.headers.get("Authorization"),
-        proof=request.headers.get("DPoP"),
-        method="POST",
-        url=public_url(),
+    pod = current_pod()
+    used = pod.vendor_data.authenticate(
+        VendorCall(
+            authorization=request.headers.get("Authorization"),
+            proof=request.headers.get("DPoP"),
+            method="POST",
+            url=public_url(),
+            path=request.path,
+        )
     )
-    if used_grant != grant_id:
-        raise InsufficientScope("send the grant you are giving back as the Authorization")
-    grant = consent.grants.revoke(grant_id, by="vendor")
-    return {"id": grant.id, "state": grant.state(), "vendor_id": vendor_id}
+    grant = pod.grants.give_back(used, grant_id)
+    return {"id": grant.id, "state": grant.state, "vendor_id": used.vendor_id}
 
 
 @bp.get(STATUS_LIST_PATH)
 def status_list():
-    grants = services().consent.grants
+    grants = current_pod().grants
     if request.accept_mimetypes.best_match(["application/json", "application/vc+jwt"]) == (
         "application/vc+jwt"
     ):
@@ -132,7 +116,7 @@ def status_list():
 @bp.get("/.well-known/jwks.json")
 def jwks():
     return Response(
-        json.dumps(services().consent.keys.jwks()),
+        json.dumps(current_pod().jwks()),
         mimetype="application/jwk-set+json",
         headers={"Cache-Control": "public, max-age=300"},
     )

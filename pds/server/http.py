@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlsplit
+
 from flask import current_app, request
 
 from pds.resources import MEDIA_TYPES, TURTLE
+from pds.server.current import current_pod
 from pds.server.problems import Problem
+
+
+def public_url() -> str:
+    """This request's URL as the vendor addressed it: the pod's base URL plus the path as sent.
+
+    The raw path, percent-escapes and all, so a proof's `htu` is compared with what the client
+    wrote (RFC 9449 normalises both sides) and `%2F` never matches `/`.
+    """
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        path = quote(request.path, safe="/:@!$&'()*+,;=~")
+    elif raw.startswith("/"):
+        path = raw.split("?", 1)[0].split("#", 1)[0]
+    else:  # absolute-form request target (RFC 9112 3.2.2)
+        path = urlsplit(raw).path
+    return current_pod().base_url + path
 
 
 def read_body() -> bytes:

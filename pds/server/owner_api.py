@@ -10,10 +10,9 @@ import datetime as dt
 from flask import Blueprint, request
 
 from pds.server.auth import require_owner
+from pds.server.current import current_pod
 from pds.server.http import field, read_json
 from pds.server.problems import Problem
-from pds.server.services import services
-from pds.store import audit
 
 bp = Blueprint("owner", __name__, url_prefix="/owner")
 
@@ -24,15 +23,14 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 @bp.get("")
 def status():
-    svc = services()
-    return {"pod": svc.pod.base_url, "claimed": svc.owner.is_claimed(svc.pod.id)}
+    pod = current_pod()
+    return {"pod": pod.base_url, "claimed": pod.account.is_claimed()}
 
 
 @bp.post("/claim")
 def claim():
     data = read_json()
-    svc = services()
-    svc.owner.claim(svc.pod.id, field(data, "setup_code"), field(data, "password"))
+    current_pod().account.claim(field(data, "setup_code"), field(data, "password"))
     return {"claimed": True}, 201
 
 
@@ -40,15 +38,13 @@ def claim():
 def change_password():
     require_owner()
     data = read_json()
-    svc = services()
-    svc.owner.change_password(svc.pod.id, field(data, "old_password"), field(data, "new_password"))
+    current_pod().account.change_password(field(data, "old_password"), field(data, "new_password"))
     return "", 204
 
 
 @bp.get("/tokens")
 def list_tokens():
     require_owner()
-    svc = services()
     return {
         "tokens": [
             {
@@ -58,7 +54,7 @@ def list_tokens():
                 "last_used_at": _iso(t.last_used_at),
                 "revoked_at": _iso(t.revoked_at),
             }
-            for t in svc.owner.list_tokens(svc.pod.id)
+            for t in current_pod().account.list_tokens()
         ]
     }
 
@@ -67,8 +63,7 @@ def list_tokens():
 def create_token():
     require_owner(allow_password=True)
     data = read_json()
-    svc = services()
-    token, secret = svc.owner.create_token(svc.pod.id, field(data, "name"))
+    token, secret = current_pod().account.create_token(field(data, "name"))
     body = {
         "id": token.id,
         "name": token.name,
@@ -81,15 +76,13 @@ def create_token():
 @bp.delete("/tokens/<token_id>")
 def revoke_token(token_id: str):
     require_owner()
-    svc = services()
-    svc.owner.revoke_token(svc.pod.id, token_id)
+    current_pod().account.revoke_token(token_id)
     return "", 204
 
 
 @bp.get("/audit")
 def audit_log():
     require_owner()
-    svc = services()
     args = request.args
     try:
         limit = min(int(args.get("limit", 100)), 1000)
@@ -111,20 +104,17 @@ def audit_log():
                 "Invalid query",
                 "since and until need a time zone, as in 2026-11-23T10:00:00+00:00",
             )
-    with svc.store.read() as conn:
-        events = audit.query(
-            conn,
-            svc.pod.id,
-            actor=args.get("actor"),
-            action=args.get("action"),
-            outcome=args.get("outcome"),
-            resource=args.get("resource"),
-            grant_id=args.get("grant"),
-            since=since,
-            until=until,
-            before_id=before,
-            limit=max(limit, 1),
-        )
+    events = current_pod().activity.events(
+        actor=args.get("actor"),
+        action=args.get("action"),
+        outcome=args.get("outcome"),
+        resource=args.get("resource"),
+        grant_id=args.get("grant"),
+        since=since,
+        until=until,
+        before_id=before,
+        limit=limit,
+    )
     return {
         "events": [
             {

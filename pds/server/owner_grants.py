@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import jwt
 from flask import Blueprint, Response, request
 
 from pds.consent import InvalidInput
+from pds.consent.scopes import parse_scopes
 from pds.server.auth import require_owner
+from pds.server.current import current_pod
 from pds.server.http import read_json
 from pds.server.representations import grant_json, request_json
-from pds.server.services import services
 
 bp = Blueprint("owner_grants", __name__, url_prefix="/owner")
 STATUSES = ("pending", "approved", "denied")
@@ -25,12 +25,12 @@ def list_requests():
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status is one of {', '.join(STATUSES)}")
-    return {"requests": [request_json(r) for r in services().consent.requests.list(status)]}
+    return {"requests": [request_json(r) for r in current_pod().requests.list(status)]}
 
 
 @bp.get("/access-requests/<request_id>")
 def get_request(request_id: str):
-    return request_json(services().consent.requests.get(request_id))
+    return request_json(current_pod().requests.get(request_id))
 
 
 @bp.post("/access-requests/<request_id>/approve")
@@ -41,37 +41,38 @@ def approve(request_id: str):
         request.content_length or request.content_type or "Transfer-Encoding" in request.headers
     )
     data = read_json() if has_body else {}
-    grant = services().consent.grants.approve(
-        request_id, scopes=data.get("scopes"), duration_seconds=data.get("duration_seconds")
+    scopes = parse_scopes(data["scopes"]) if data.get("scopes") is not None else None
+    grant = current_pod().decisions.approve(
+        request_id, scopes=scopes, duration_seconds=data.get("duration_seconds")
     )
     return grant_json(grant), 201
 
 
 @bp.post("/access-requests/<request_id>/deny")
 def deny(request_id: str):
-    return request_json(services().consent.grants.deny(request_id))
+    return request_json(current_pod().decisions.deny(request_id))
 
 
 @bp.get("/grants")
 def list_grants():
     vendor = request.args.get("vendor")
-    return {"grants": [grant_json(g) for g in services().consent.grants.list(vendor)]}
+    return {"grants": [grant_json(g) for g in current_pod().grants.list(vendor)]}
 
 
 @bp.get("/grants/<grant_id>")
 def get_grant(grant_id: str):
-    return grant_json(services().consent.grants.get(grant_id))
+    return grant_json(current_pod().grants.get(grant_id))
 
 
 @bp.post("/grants/<grant_id>/revoke")
 def revoke(grant_id: str):
-    return grant_json(services().consent.grants.revoke(grant_id, by="owner"))
+    return grant_json(current_pod().grants.revoke(grant_id))
 
 
 @bp.get("/grants/<grant_id>/receipt")
 def receipt(grant_id: str):
     """The signed consent receipt: as JWS (`Accept: application/jwt`) or its JSON payload."""
-    grant = services().consent.grants.get(grant_id)
+    grant = current_pod().grants.get(grant_id)
     if request.accept_mimetypes.best_match(["application/json", "application/jwt"]) == (
         "application/jwt"
     ):
@@ -80,15 +81,14 @@ def receipt(grant_id: str):
             mimetype="application/jwt",
             headers={"Content-Disposition": f'attachment; filename="receipt-{grant.id}.jwt"'},
         )
-    payload = jwt.decode(grant.receipt, options={"verify_signature": False})
-    return {"receipt": payload, "jws": grant.receipt}
+    return {"receipt": grant.receipt_claims(), "jws": grant.receipt}
 
 
 @bp.get("/terms")
 def get_terms():
-    return {"terms": services().consent.terms()}
+    return {"terms": current_pod().terms.current()}
 
 
 @bp.put("/terms")
 def put_terms():
-    return {"terms": services().consent.set_terms(read_json().get("terms"))}
+    return {"terms": current_pod().terms.replace(read_json().get("terms"))}

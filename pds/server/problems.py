@@ -10,7 +10,6 @@ from werkzeug.exceptions import HTTPException
 
 from pds import consent, resources
 from pds.consent.jose import ALGORITHMS
-from pds.store import SchemaOutOfDate
 
 PROBLEM_TYPES = "https://w3id.org/vrm-pod/problems#"
 PROBLEM_JSON = "application/problem+json"
@@ -69,7 +68,7 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     consent.RequestNotFound: (404, "request-not-found", "Access request not found"),
     consent.GrantNotFound: (404, "grant-not-found", "Grant not found"),
     consent.AlreadyDecided: (409, "already-decided", "Already decided"),
-    SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
+    consent.SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
 }
 
 

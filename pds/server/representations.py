@@ -47,7 +47,7 @@ def request_json(r: AccessRequest) -> dict[str, Any]:
 def grant_json(g: Grant) -> dict[str, Any]:
     return {
         "id": g.id,
-        "state": g.state(),
+        "state": g.state,
         "request_id": g.request_id,
         "vendor_id": g.vendor_id,
         "vendor": g.vendor,

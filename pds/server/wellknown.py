@@ -10,7 +10,7 @@ from pds.consent.requests import purposes
 from pds.consent.scopes import catalogue
 from pds.resources import MEDIA_TYPES
 from pds.resources.paths import DATA_PREFIX
-from pds.server.services import services
+from pds.server.current import current_pod
 
 PROTOCOL_VERSION = "2026-11"
 
@@ -19,8 +19,8 @@ bp = Blueprint("wellknown", __name__)
 
 @bp.get("/.well-known/pds-configuration")
 def configuration():
-    svc = services()
-    base = svc.pod.base_url
+    pod = current_pod()
+    base = pod.base_url
     return {
         "issuer": base,
         "protocol_version": PROTOCOL_VERSION,
@@ -29,10 +29,10 @@ def configuration():
         "access_request_signing_alg_values_supported": list(ALGORITHMS),
         "dpop_signing_alg_values_supported": list(ALGORITHMS),
         "grant_signing_alg_values_supported": ["EdDSA"],
-        "status_list_uri": svc.consent.grants.status_list_url,
+        "status_list_uri": pod.grants.status_list_url,
         "resources": catalogue(),
         "purposes_supported": [{"iri": iri, **about} for iri, about in sorted(purposes().items())],
-        "terms": svc.consent.terms(),
+        "terms": pod.terms.current(),
         "data_endpoint": base + DATA_PREFIX + "/",
         "owner_endpoint": base + "/owner",
         "jsonld_context": schemas.CONTEXT_IRI,

@@ -8,12 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pds.store.store import utcnow
 from pds.store.tables import audit_events as t
 
 
 @dataclasses.dataclass(frozen=True)
-class AuditEvent:
+class AuditRow:
     id: int
     at: dt.datetime
     actor: str
@@ -24,38 +23,42 @@ class AuditEvent:
     detail: dict[str, Any]
 
 
-# Written on every vendor read: a statement built once (see store/grants.py).
-_INSERT = sa.text(
+# Written on every vendor request: a statement built once (see store/replay.py).
+INSERT = sa.text(
     "INSERT INTO audit_events (pod_id, at, actor, action, resource, outcome, grant_id, detail) "
     "VALUES (:pod_id, :at, :actor, :action, :resource, :outcome, :grant_id, :detail)"
 ).bindparams(sa.bindparam("at", type_=t.c.at.type), sa.bindparam("detail", type_=sa.JSON))
 
 
-def record(
-    conn: sa.Connection,
+def values(
     pod_id: str,
     *,
+    at: dt.datetime,
     actor: str,
     action: str,
     outcome: str,
     resource: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
+) -> dict[str, Any]:
+    """The bound values of one event, for INSERT (or a statement that writes one too)."""
     detail = detail or {}
-    conn.execute(
-        _INSERT,
-        {
-            "pod_id": pod_id,
-            "at": utcnow(),
-            "actor": actor,
-            "action": action,
-            "resource": resource[:1024] if resource else resource,
-            "outcome": outcome,
-            # Copied out of the detail into its own column so the log can be filtered by grant.
-            "grant_id": detail.get("grant"),
-            "detail": detail,
-        },
-    )
+    return {
+        "pod_id": pod_id,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        # PostgreSQL text cannot hold NUL: a hostile path is logged with the byte replaced.
+        "resource": resource[:1024].replace("\x00", "\ufffd") if resource else resource,
+        "outcome": outcome,
+        # Copied out of the detail into its own column so the log can be filtered by grant.
+        "grant_id": detail.get("grant"),
+        "detail": detail,
+    }
+
+
+def record(conn: sa.Connection, pod_id: str, **event: Any) -> None:
+    """Write one event; `event` takes the keyword arguments of `values`."""
+    conn.execute(INSERT, values(pod_id, **event))
 
 
 def query(
@@ -71,7 +74,7 @@ def query(
     until: dt.datetime | None = None,
     before_id: int | None = None,
     limit: int = 100,
-) -> list[AuditEvent]:
+) -> list[AuditRow]:
     """Newest first. `before_id` pages backwards through the log."""
     q = sa.select(
         t.c.id, t.c.at, t.c.actor, t.c.action, t.c.resource, t.c.outcome, t.c.grant_id, t.c.detail
@@ -93,4 +96,4 @@ def query(
     if before_id is not None:
         q = q.where(t.c.id < before_id)
     rows = conn.execute(q.order_by(t.c.id.desc()).limit(limit))
-    return [AuditEvent(*r) for r in rows]
+    return [AuditRow(*r) for r in rows]

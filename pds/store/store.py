@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -15,12 +19,51 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class WriteLock:
+    """Writers to one SQLite file take turns here before `BEGIN IMMEDIATE`.
+
+    SQLite makes a second writer sleep and retry (1, 2, 5, 10... ms), which under load costs far
+    more than the transaction it waits for; a lock on a file beside the database blocks in the
+    kernel and wakes the next writer at once, across processes. Other programs that skip it
+    (sqlite3, an old `pds`) are still kept out by SQLite's own lock: this only orders turns.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._threads = threading.RLock()  # flock is per open file: threads need their own turn
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0  # guarded by _threads: a nested turn must not unlock the outer one
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            fd = self._file()
+            if self._depth == 0:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
 class Store:
     """One database (SQLite file or PostgreSQL), shared by every pod it holds."""
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
         self._quick_engine: sa.Engine | None = None
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._write_lock = WriteLock(Path(f"{database}-writelock")) if database else None
 
     def _quick(self) -> sa.Engine:
         """PostgreSQL connections whose commits do not wait for the WAL to reach the disk."""
@@ -51,10 +94,25 @@ class Store:
         the disk. Data, grants and decisions are always durable.
         """
         engine = self._quick() if not durable and self.backend == "postgresql" else self.engine
-        with engine.connect() as conn:
+        with self._turn(), engine.connect() as conn:
             conn.execution_options(pds_durable=durable)  # SQLite: see engine._sqlite_on_begin
             with conn.begin():
                 yield conn
+
+    @contextlib.contextmanager
+    def access_records(self) -> Iterator[sa.Connection]:
+        """Where a vendor request's records are written, as cheaply as each backend allows.
+
+        PostgreSQL: autocommit, so a single statement is a single round trip (and atomic by
+        itself); several statements each commit on their own. SQLite: one non-durable
+        transaction. Either way, nothing waits for the disk (see `begin(durable=False)`).
+        """
+        if self.backend != "postgresql":
+            with self.begin(durable=False) as conn:
+                yield conn
+            return
+        with self._quick().connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -63,6 +121,9 @@ class Store:
             conn.execution_options(pds_read_only=True)
             with conn.begin():
                 yield conn
+
+    def _turn(self) -> contextlib.AbstractContextManager[None]:
+        return self._write_lock.held() if self._write_lock else contextlib.nullcontext()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,7 +8,6 @@ import datetime as dt
 import sqlalchemy as sa
 
 from pds.store.errors import NotFound
-from pds.store.store import utcnow
 from pds.store.tables import api_tokens as t
 
 
@@ -25,8 +24,14 @@ class TokenRow:
 _COLUMNS = (t.c.id, t.c.name, t.c.secret_hash, t.c.created_at, t.c.last_used_at, t.c.revoked_at)
 
 
-def add(conn: sa.Connection, pod_id: str, token_id: str, name: str, secret_hash: str) -> TokenRow:
-    now = utcnow()
+def add(
+    conn: sa.Connection,
+    pod_id: str,
+    token_id: str,
+    name: str,
+    secret_hash: str,
+    now: dt.datetime,
+) -> TokenRow:
     conn.execute(
         t.insert().values(
             pod_id=pod_id, id=token_id, name=name, secret_hash=secret_hash, created_at=now
@@ -47,11 +52,11 @@ def list_all(conn: sa.Connection, pod_id: str) -> list[TokenRow]:
     return [TokenRow(*r) for r in rows]
 
 
-def revoke(conn: sa.Connection, pod_id: str, token_id: str) -> None:
+def revoke(conn: sa.Connection, pod_id: str, token_id: str, now: dt.datetime) -> None:
     result = conn.execute(
         t.update()
         .where(t.c.pod_id == pod_id, t.c.id == token_id, t.c.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
     )
     if result.rowcount != 1:
         get(conn, pod_id, token_id)  # NotFound if it never existed; revoking twice is a no-op

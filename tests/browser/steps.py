@@ -54,7 +54,7 @@ def submit(page: Page, button: str) -> None:
 
 def claim_in_browser(page: Page, server: LiveServer, password: str = PASSWORD) -> None:
     """Claim the pod through the claim form with a fresh setup code."""
-    code = server.services.owner.issue_setup_code(server.services.pod.id)
+    code = server.pod.account.issue_setup_code()
     page.goto(f"{server.url}/app/claim")
     page.get_by_label("Setup code").fill(code)
     page.get_by_label("New password").fill(password)
@@ -98,14 +98,13 @@ def ask_for_email_and_name(
 
 def granted(server: LiveServer, pending: PendingRequest, **decision) -> Grant:
     """The owner allows a request (through the consent service); the vendor gets its grant."""
-    server.services.consent.grants.approve(pending.id, **decision)
+    server.pod.decisions.approve(pending.id, **decision)
     return pending.wait(timeout=10)
 
 
 def store_sample_profile(server: LiveServer) -> None:
-    svc = server.services
     sample = schemas.sample_documents()["/profile"]
-    svc.documents.put(svc.pod, "/profile", sample.encode(), "text/turtle")
+    server.pod.data.put("/profile", sample.encode(), "text/turtle")
 
 
 @dataclasses.dataclass
@@ -128,7 +127,7 @@ def furnish(server: LiveServer) -> FurnishedPod:
 
     revoked = granted(server, ask_for_email_and_name(bakery, "Corner Bakery"))
     bakery.read("/profile", revoked)
-    server.services.consent.grants.revoke(revoked.id, by="owner")
+    server.pod.grants.revoke(revoked.id)
     with pytest.raises(vendor_client.GrantRevoked):  # a refused read, for the activity page
         bakery.read("/profile", revoked)
 

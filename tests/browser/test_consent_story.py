@@ -28,7 +28,6 @@ NEW_EMAIL = "alex.new@example.net"
 
 
 def test_the_whole_story(page, server):
-    svc = server.services
 
     # Claim the pod with the setup code printed on the console: signed in at once.
     claim_in_browser(page, server)
@@ -48,7 +47,7 @@ def test_the_whole_story(page, server):
     # The profile (as if imported) has two emails; the customer keeps one new one.
     store_sample_profile(server)
     edit_profile_email(page, server, NEW_EMAIL)
-    stored = svc.documents.read(svc.pod, "/profile").graph
+    stored = server.pod.data.document("/profile").graph
     assert {str(o) for o in stored.objects(None, URIRef(EMAIL))} == {NEW_EMAIL}
 
     # A vendor asks while the customer looks at the Requests page: the card appears by itself.

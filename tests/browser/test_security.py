@@ -117,10 +117,9 @@ def test_a_forged_form_from_another_origin_changes_nothing(
         page.go_back()
         page.wait_for_load_state()
 
-    svc = server.services
-    assert svc.consent.grants.get(grant.id).state() == "active"
+    assert server.pod.grants.get(grant.id).state == "active"
     assert shop.read("/profile", grant)
-    svc.owner.verify_password(svc.pod.id, PASSWORD)  # raises if the password was changed
+    server.pod.account.verify_password(PASSWORD)  # raises if the password was changed
     page.goto(f"{server.url}/app/grants/{grant.id}")
     expect(page.locator("[data-grant-state]")).to_have_text("Can see your data")
 
@@ -131,12 +130,11 @@ def test_a_forged_form_from_another_origin_changes_nothing(
 def test_a_vendor_name_with_html_is_shown_as_text(page: Page, server):
     claim(server)
     store_sample_profile(server)
-    svc = server.services
     vendor = new_vendor(server)
     kept = granted(server, ask_for_email_and_name(vendor, HOSTILE_NAME))
     vendor.read("/profile", kept)
     taken_back = granted(server, ask_for_email_and_name(vendor, HOSTILE_NAME))
-    svc.consent.grants.revoke(taken_back.id, by="owner")
+    server.pod.grants.revoke(taken_back.id)
     with pytest.raises(vendor_client.GrantRevoked):
         vendor.read("/profile", taken_back)
 

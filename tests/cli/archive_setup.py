@@ -10,9 +10,8 @@ import tarfile
 import sqlalchemy as sa
 
 from pds import schemas
-from pds.archive import export_pod
-from pds.consent import OwnerAccount, open_pod
-from pds.resources.documents import Documents
+from pds.consent import open_pod
+from pds.resources import Documents
 from pds.store import Store, audit, pods
 from pds.store import resources as resource_rows
 from pds.store.tables import EXPORTED_TABLES
@@ -38,32 +37,36 @@ def documents_of() -> dict[str, str]:
 
 def filled_pod(store: Store, name: str):
     """A claimed pod with typed and untyped documents, settings, tokens and an audit trail."""
-    pod = open_pod(store, name, f"https://{name}.example")
+    pod = open_pod(store, name, f"https://{name}.example", password_hasher=CHEAP_HASHER)
+    # Written as an import would, below the owner's API: no audit events of their own.
     documents = Documents(store)
     for path, turtle in documents_of().items():
-        documents.put(pod, path, turtle.encode(), "text/turtle")
+        documents.put(pod.ctx.ref, path, turtle.encode(), "text/turtle")
     # A second write, so that updated_at differs from created_at.
     documents.put(
-        pod, "/notes/today", NOTES.replace("bell", "bell and a lamp").encode(), "text/turtle"
+        pod.ctx.ref,
+        "/notes/today",
+        NOTES.replace("bell", "bell and a lamp").encode(),
+        "text/turtle",
     )
     with store.begin() as conn:
         pods.update(conn, pod.id, settings=POD_SETTINGS)
-    owner = OwnerAccount(store, CHEAP_HASHER)
-    owner.set_password(pod.id, PASSWORD)
-    _kept, kept_secret = owner.create_token(pod.id, "backup script")
-    revoked, revoked_secret = owner.create_token(pod.id, "old laptop")
-    owner.revoke_token(pod.id, revoked.id)
+    owner = pod.account
+    owner.set_password(PASSWORD)
+    _kept, kept_secret = owner.create_token("backup script")
+    revoked, revoked_secret = owner.create_token("old laptop")
+    owner.revoke_token(revoked.id)
     return pod, kept_secret, revoked_secret
 
 
 def exported(store: Store, pod) -> bytes:
     out = io.BytesIO()
-    export_pod(store, pod, out)
+    pod.export_archive(out)
     return out.getvalue()
 
 
 def empty_pod(store: Store, name: str):
-    return open_pod(store, name, f"http://{name}.localhost:9999")
+    return open_pod(store, name, f"http://{name}.localhost:9999", password_hasher=CHEAP_HASHER)
 
 
 def audit_trail(store: Store, pod_id: str) -> list[tuple]:

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pds.store import Store
+from pds.consent import Pod, open_pod
+from pds.store import Store, pods
+from tests.conftest import CHEAP_HASHER
 
 PDS = Path(sys.executable).parent / "pds"
 SETUP_CODE = re.compile(r"\b[0-9a-f]{6}-[0-9a-f]{6}-[0-9a-f]{6}\b")
@@ -28,3 +30,10 @@ def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 def sqlite_store(data_dir: Path) -> Store:
     return Store.from_url(f"sqlite:///{data_dir / 'pds.sqlite3'}")
+
+
+def pod_of(store: Store, pod_id: str = "default", hasher=CHEAP_HASHER) -> Pod:
+    """The pod `pod_id` as stored (at its own base URL), to check what a command did."""
+    with store.read() as conn:
+        base_url = pods.get(conn, pod_id).base_url
+    return open_pod(store, pod_id, base_url, password_hasher=hasher)

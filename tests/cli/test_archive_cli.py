@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from pds.consent import OwnerAccount, open_pod
-from pds.resources.documents import Documents
 from pds.store import Store, migrate, pods
 from pds.store import resources as resource_rows
 from tests.cli.archive_setup import (
@@ -24,7 +22,8 @@ from tests.cli.archive_setup import (
     filled_pod,
     members_of,
 )
-from tests.conftest import CHEAP_HASHER, PASSWORD
+from tests.cli.cli_setup import pod_of
+from tests.conftest import PASSWORD
 
 PDS = Path(sys.executable).parent / "pds"
 
@@ -85,9 +84,9 @@ def assert_same_pod(store_a: Store, pod_a: str, store_b: Store, pod_b: str, secr
     assert rows_b == rows_a
     assert set(rows_a) == {"/profile", "/preferences", "/notes/today"}
     assert settings_b == settings_a == POD_SETTINGS
-    owner = OwnerAccount(store_b, CHEAP_HASHER)
-    owner.verify_password(pod_b, PASSWORD)
-    assert owner.authenticate_token(pod_b, secret).name == "backup script"
+    owner = pod_of(store_b, pod_b).account
+    owner.verify_password(PASSWORD)
+    assert owner.authenticate_token(secret).name == "backup script"
     assert audit_trail(store_b, pod_b) == audit_trail(store_a, pod_a)
 
 
@@ -107,8 +106,7 @@ def test_cli_moves_a_pod_from_one_data_directory_to_another(cli_source, cli_arch
     store_a, store_b = sqlite_store(source), sqlite_store(target)
     try:
         assert_same_pod(store_a, "default", store_b, "default", secret)
-        pod = open_pod(store_b, "default", "https://pod.example")
-        profile = Documents(store_b).read(pod, "/profile").graph
+        profile = pod_of(store_b).data.document("/profile").graph
         assert (URIRef("https://pod.example/data/profile#me"), None, None) in profile
     finally:
         store_a.dispose()
@@ -154,7 +152,7 @@ def test_cli_refuses_a_tampered_archive_with_a_clear_message_and_changes_nothing
     assert "Traceback" not in result.stderr
     store = sqlite_store(target)
     try:
-        assert_untouched(store, open_pod(store, "default", "http://127.0.0.1:8000"))
+        assert_untouched(store, pod_of(store))
     finally:
         store.dispose()
 

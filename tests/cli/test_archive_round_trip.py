@@ -13,9 +13,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
-from pds.archive import ArchiveError, import_pod
-from pds.consent import InvalidCredentials, OwnerAccount
-from pds.resources.documents import Documents
+from pds.archive import ArchiveError
+from pds.consent import InvalidCredentials
+from pds.resources import Documents
 from pds.store import pods
 from pds.store import resources as resource_rows
 from tests.cli.archive_setup import (
@@ -28,7 +28,7 @@ from tests.cli.archive_setup import (
     filled_pod,
     members_of,
 )
-from tests.conftest import CHEAP_HASHER, PASSWORD
+from tests.conftest import PASSWORD
 
 # -- the round trip -------------------------------------------------------------------------------
 
@@ -40,17 +40,16 @@ def test_exported_pod_imports_into_a_new_pod_at_another_address_with_everything_
     archive = exported(store, source)
     target = empty_pod(store, pod_name + "-moved")
 
-    assert import_pod(store, target, io.BytesIO(archive)) == 3
+    assert target.import_archive(io.BytesIO(archive)) == 3
 
-    documents = Documents(store)
     for path, turtle in documents_of().items():
         if path == "/notes/today":
             turtle = turtle.replace("bell", "bell and a lamp")
         iri = f"{target.base_url}/data{path}"
         expected = Graph().parse(data=turtle, format="turtle", publicID=iri)
-        got = documents.read(target, path).graph
+        got = target.data.document(path).graph
         assert isomorphic(got, expected), f"{path} differs after the move"
-    notes = documents.read(target, "/notes/today").graph
+    notes = target.data.document("/notes/today").graph
     about = set(notes.objects(predicate=URIRef(SCHEMA + "about")))
     assert about == {
         URIRef(f"{target.base_url}/data/profile#me"),
@@ -73,16 +72,16 @@ def test_exported_pod_imports_into_a_new_pod_at_another_address_with_everything_
     assert target_row.claimed_at == source_row.claimed_at
     assert target_row.owner_password_hash == source_row.owner_password_hash
     assert target_row.base_url == target.base_url, "the new pod keeps its own address"
-    owner = OwnerAccount(store, CHEAP_HASHER)
-    owner.verify_password(target.id, PASSWORD)
+    owner = target.account
+    owner.verify_password(PASSWORD)
     with pytest.raises(InvalidCredentials):
-        owner.verify_password(target.id, PASSWORD + "!")
+        owner.verify_password(PASSWORD + "!")
 
-    assert owner.authenticate_token(target.id, kept_secret).name == "backup script"
+    assert owner.authenticate_token(kept_secret).name == "backup script"
     with pytest.raises(InvalidCredentials, match="revoked"):
-        owner.authenticate_token(target.id, revoked_secret)
-    source_tokens = [(t.id, t.name, t.created_at) for t in owner.list_tokens(source.id)]
-    assert [(t.id, t.name, t.created_at) for t in owner.list_tokens(target.id)] == source_tokens
+        owner.authenticate_token(revoked_secret)
+    source_tokens = [(t.id, t.name, t.created_at) for t in source.account.list_tokens()]
+    assert [(t.id, t.name, t.created_at) for t in owner.list_tokens()] == source_tokens
 
     source_audit = audit_trail(store, source.id)
     # The failed password check above is the only thing the new pod did on its own.
@@ -112,30 +111,30 @@ def test_import_is_refused_into_a_pod_that_already_has_data_and_leaves_it_alone(
     archive = exported(store, source)
     target = empty_pod(store, pod_name + "-busy")
     mine = '@prefix schema: <https://schema.org/> . <#me> a schema:Person ; schema:name "Sam" .'
-    Documents(store).put(target, "/profile", mine.encode(), "text/turtle")
+    Documents(store).put(target.ctx.ref, "/profile", mine.encode(), "text/turtle")
     with store.read() as conn:
         rows_before = resource_rows.all_rows(conn, target.id)
 
     with pytest.raises(ArchiveError, match="not empty"):
-        import_pod(store, target, io.BytesIO(archive))
+        target.import_archive(io.BytesIO(archive))
 
     with store.read() as conn:
         assert resource_rows.all_rows(conn, target.id) == rows_before
         assert pods.get(conn, target.id).claimed_at is None
         assert pods.get(conn, target.id).settings == {}
-    assert OwnerAccount(store).list_tokens(target.id) == []
+    assert target.account.list_tokens() == []
 
 
 def test_import_is_refused_into_a_claimed_pod_even_without_documents(store, pod_name):
     source, _kept, _revoked = filled_pod(store, pod_name)
     archive = exported(store, source)
     target = empty_pod(store, pod_name + "-claimed")
-    owner = OwnerAccount(store, CHEAP_HASHER)
-    owner.set_password(target.id, "another password entirely")
+    owner = target.account
+    owner.set_password("another password entirely")
 
     with pytest.raises(ArchiveError, match="not empty"):
-        import_pod(store, target, io.BytesIO(archive))
+        target.import_archive(io.BytesIO(archive))
 
-    owner.verify_password(target.id, "another password entirely")
+    owner.verify_password("another password entirely")
     with pytest.raises(InvalidCredentials):
-        owner.verify_password(target.id, PASSWORD)
+        owner.verify_password(PASSWORD)

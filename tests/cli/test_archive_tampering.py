@@ -11,8 +11,7 @@ import tarfile
 import pytest
 from rdflib import Dataset, Literal, URIRef
 
-from pds.archive import ArchiveError, import_pod
-from pds.consent import OwnerAccount
+from pds.archive import ArchiveError
 from tests.cli.archive_setup import (
     SCHEMA,
     _flip_a_byte,
@@ -119,7 +118,7 @@ def test_tampered_archive_is_refused_and_nothing_is_written(store, pod_name, tam
     target = empty_pod(store, pod_name + "-target")
 
     with pytest.raises(ArchiveError, match=re.escape(message)):
-        import_pod(store, target, io.BytesIO(archive))
+        target.import_archive(io.BytesIO(archive))
 
     assert_untouched(store, target)
 
@@ -130,5 +129,5 @@ def test_untampered_archive_rebuilt_by_the_test_helpers_still_imports(store, pod
     archive = tar_of(with_checksums(members_of(exported(store, source))))
     target = empty_pod(store, pod_name + "-target")
 
-    assert import_pod(store, target, io.BytesIO(archive)) == 3
-    OwnerAccount(store).authenticate_token(target.id, kept_secret)
+    assert target.import_archive(io.BytesIO(archive)) == 3
+    target.account.authenticate_token(kept_secret)

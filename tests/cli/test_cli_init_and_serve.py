@@ -19,11 +19,17 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from pds import schemas
-from pds.consent import OwnerAccount, open_pod
-from pds.resources.documents import Documents
 from pds.store import resources as resource_rows
-from tests.cli.cli_setup import DEFAULT_BASE_URL, PDS, SETUP_CODE, clean_env, ok, sqlite_store
-from tests.conftest import CHEAP_HASHER, PASSWORD
+from tests.cli.cli_setup import (
+    DEFAULT_BASE_URL,
+    PDS,
+    SETUP_CODE,
+    clean_env,
+    ok,
+    pod_of,
+    sqlite_store,
+)
+from tests.conftest import PASSWORD
 
 
 def mode(path: Path) -> int:
@@ -55,9 +61,9 @@ def test_init_makes_a_private_data_directory_and_prints_a_setup_code_that_claims
     try:
         with store.read() as conn:
             assert resource_rows.all_rows(conn, "default") == [], "no sample data without --demo"
-        owner = OwnerAccount(store, CHEAP_HASHER)
-        owner.claim("default", codes[0], PASSWORD)
-        owner.verify_password("default", PASSWORD)
+        owner = pod_of(store).account
+        owner.claim(codes[0], PASSWORD)
+        owner.verify_password(PASSWORD)
     finally:
         store.dispose()
 
@@ -68,16 +74,16 @@ def test_init_demo_fills_the_pod_and_running_init_again_keeps_key_data_and_owner
     key = (data / "secret_key").read_text()
     store = sqlite_store(data)
     try:
-        pod = open_pod(store, "default", DEFAULT_BASE_URL)
+        pod = pod_of(store)
         for path, turtle in schemas.sample_documents().items():
             assert f"added sample {path}" in first.stdout
             iri = f"{DEFAULT_BASE_URL}/data{path}"
             expected = Graph().parse(data=turtle, format="turtle", publicID=iri)
-            assert isomorphic(Documents(store).read(pod, path).graph, expected)
+            assert isomorphic(pod.data.document(path).graph, expected)
         with store.read() as conn:
             rows_before = resource_rows.all_rows(conn, "default")
-        owner = OwnerAccount(store, CHEAP_HASHER)
-        owner.claim("default", SETUP_CODE.search(first.stderr).group(), PASSWORD)
+        owner = pod.account
+        owner.claim(SETUP_CODE.search(first.stderr).group(), PASSWORD)
 
         again = ok(pds("--data-dir", str(data), "init", "--demo"))
 
@@ -86,7 +92,7 @@ def test_init_demo_fills_the_pod_and_running_init_again_keeps_key_data_and_owner
         assert "kept existing /preferences" in again.stdout
         with store.read() as conn:
             assert resource_rows.all_rows(conn, "default") == rows_before
-        owner.verify_password("default", PASSWORD)
+        owner.verify_password(PASSWORD)
         assert not SETUP_CODE.search(again.stderr), "a claimed pod needs no setup code"
     finally:
         store.dispose()

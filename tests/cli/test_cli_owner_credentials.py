@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pds.consent import InvalidCredentials, OwnerAccount, open_pod
+from pds.consent import InvalidCredentials, open_pod
 from pds.store import Store, migrate
-from tests.cli.cli_setup import DEFAULT_BASE_URL, ok, sqlite_store
-from tests.conftest import CHEAP_HASHER, PASSWORD
+from tests.cli.cli_setup import DEFAULT_BASE_URL, ok, pod_of, sqlite_store
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def data_store(data_dir: Path):
 
 
 def claimed(store: Store, password: str = PASSWORD) -> None:
-    OwnerAccount(store, CHEAP_HASHER).set_password("default", password)
+    pod_of(store).account.set_password(password)
 
 
 # -- owner credentials ----------------------------------------------------------------------------
@@ -42,12 +42,12 @@ def test_token_create_prints_a_working_token_that_list_never_shows_and_revoke_st
     pds, data_dir, data_store
 ):
     claimed(data_store)
-    owner = OwnerAccount(data_store, CHEAP_HASHER)
+    owner = pod_of(data_store).account
 
     created = ok(pds("--data-dir", str(data_dir), "token", "create", "backup script"))
     secret = created.stdout.strip()
     assert secret.startswith("pds_") and "\n" not in secret, "stdout is the token alone"
-    token = owner.authenticate_token("default", secret)
+    token = owner.authenticate_token(secret)
     assert token.name == "backup script"
     assert token.id in created.stderr
 
@@ -60,7 +60,7 @@ def test_token_create_prints_a_working_token_that_list_never_shows_and_revoke_st
     revoked = ok(pds("--data-dir", str(data_dir), "token", "revoke", token.id))
     assert f"Token {token.id} revoked" in revoked.stdout
     with pytest.raises(InvalidCredentials, match="revoked"):
-        owner.authenticate_token("default", secret)
+        owner.authenticate_token(secret)
 
 
 def test_token_create_on_an_unclaimed_pod_says_to_claim_it_first(pds, data_dir, data_store):
@@ -69,7 +69,7 @@ def test_token_create_on_an_unclaimed_pod_says_to_claim_it_first(pds, data_dir, 
     assert result.returncode == 1
     assert "claim the pod before creating tokens" in result.stderr
     assert result.stdout == ""
-    assert OwnerAccount(data_store).list_tokens("default") == []
+    assert pod_of(data_store).account.list_tokens() == []
 
 
 def test_passwd_sets_a_password_the_owner_can_sign_in_with(pds, data_dir, data_store):
@@ -79,9 +79,9 @@ def test_passwd_sets_a_password_the_owner_can_sign_in_with(pds, data_dir, data_s
 
     assert "Password changed." in result.stdout
     assert new_password not in result.stdout + result.stderr
-    owner = OwnerAccount(data_store)
-    owner.verify_password("default", new_password)
-    assert owner.is_claimed("default"), "setting a password claims an unclaimed pod"
+    owner = pod_of(data_store, hasher=None).account
+    owner.verify_password(new_password)
+    assert owner.is_claimed(), "setting a password claims an unclaimed pod"
 
 
 @pytest.mark.parametrize(
@@ -102,4 +102,4 @@ def test_passwd_refuses_a_bad_password_and_keeps_the_old_one(
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    OwnerAccount(data_store, CHEAP_HASHER).verify_password("default", PASSWORD)
+    pod_of(data_store).account.verify_password(PASSWORD)

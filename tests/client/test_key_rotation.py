@@ -34,7 +34,7 @@ def test_grants_signed_before_a_rotation_keep_working_and_new_ones_use_the_new_k
     before = approved_grant(server, owner, pod)
     old_kid = jwt.get_unverified_header(before.token)["kid"]
 
-    new_kid = server.services.consent.keys.rotate()
+    new_kid = server.pod.rotate_keys()
     assert new_kid != old_kid
     kids = {k["kid"] for k in pod.session.get(f"{server.url}/.well-known/jwks.json").json()["keys"]}
     assert kids == {old_kid, new_kid}

@@ -25,9 +25,9 @@ def stored_bytes(server, path: str) -> str | None:
     """The raw stored row, to prove a failed request changed nothing at all."""
     from pds.store import resources
 
-    with server.services.store.read() as conn:
-        etag = resources.get_etag(conn, server.services.pod.id, path)
-        return None if etag is None else resources.get(conn, server.services.pod.id, path).body
+    with server.store.read() as conn:
+        etag = resources.get_etag(conn, server.pod.id, path)
+        return None if etag is None else resources.get(conn, server.pod.id, path).body
 
 
 def test_profile_written_as_turtle_reads_back_as_jsonld_and_ntriples_as_the_same_graph(
@@ -318,7 +318,7 @@ def test_path_tricks_are_refused(server, owner, raw_path):
     assert response.getheader("Content-Type") == "application/problem+json"
     response.read()
     conn.close()
-    with server.services.store.read() as db:
+    with server.store.read() as db:
         from pds.store import resources
 
-        assert resources.all_rows(db, server.services.pod.id) == []
+        assert resources.all_rows(db, server.pod.id) == []

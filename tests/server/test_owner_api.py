@@ -49,7 +49,7 @@ def test_basic_auth_only_mints_tokens_it_does_not_read_data(server, owner):
 
 def test_claiming_needs_the_setup_code_and_works_once(server, anonymous):
     url = f"{server.url}/owner/claim"
-    code = server.services.owner.issue_setup_code(server.services.pod.id)
+    code = server.pod.account.issue_setup_code()
     wrong = anonymous.post(url, json={"setup_code": "000000-000000-000000", "password": PASSWORD})
     assert wrong.status_code == 403
     assert "setup code" in wrong.json()["detail"]
@@ -67,7 +67,7 @@ def test_claiming_needs_the_setup_code_and_works_once(server, anonymous):
 
 
 def test_guessing_the_setup_code_is_rate_limited(server, anonymous):
-    server.services.owner.issue_setup_code(server.services.pod.id)
+    server.pod.account.issue_setup_code()
     url = f"{server.url}/owner/claim"
     statuses = [
         anonymous.post(url, json={"setup_code": f"guess-{i}", "password": PASSWORD}).status_code

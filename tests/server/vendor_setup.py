@@ -139,7 +139,7 @@ def grant_claims(vendor: Vendor) -> dict:
 
 def pod_signed(server, claims: dict, *, signer=None, header: dict | None = None) -> str:
     """A token signed with the pod's own key (or `signer` under the pod's kid)."""
-    active = server.services.consent.keys.active
+    active = server.pod.ctx.keys.active
     headers = {"kid": active.kid, "typ": GRANT_TYP, **(header or {})}
     return jwt.encode(claims, signer or active.private_key, algorithm="EdDSA", headers=headers)
 
@@ -155,8 +155,8 @@ def data_request(
 
 
 def stored(server) -> list[resources.ResourceRow]:
-    with server.services.store.read() as conn:
-        return resources.all_rows(conn, server.services.pod.id)
+    with server.store.read() as conn:
+        return resources.all_rows(conn, server.pod.id)
 
 
 def refusals(server, owner) -> list[dict]:

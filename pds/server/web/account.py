@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from pds.consent import ConsentError
-from pds.server.services import services
-from pds.server.web import bp, session
+from pds.server.current import current_pod
+from pds.server.web import session
+from pds.server.web.blueprint import bp
 
 
 def _safe_next(target: str | None) -> str:
@@ -18,8 +19,8 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/claim", methods=["GET", "POST"])
 def claim():
-    svc = services()
-    if svc.owner.is_claimed(svc.pod.id):
+    account = current_pod().account
+    if account.is_claimed():
         return redirect(url_for("web.sign_in"))
     error = None
     if request.method == "POST":
@@ -28,7 +29,7 @@ def claim():
             error = "The two passwords are not the same."
         else:
             try:
-                svc.owner.claim(svc.pod.id, request.form.get("setup_code", ""), password)
+                account.claim(request.form.get("setup_code", ""), password)
             except ConsentError as exc:
                 error = str(exc).capitalize()
             else:
@@ -40,13 +41,13 @@ def claim():
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    svc = services()
-    if not svc.owner.is_claimed(svc.pod.id):
+    account = current_pod().account
+    if not account.is_claimed():
         return redirect(url_for("web.claim"))
     error, status = None, 200
     if request.method == "POST":
         try:
-            svc.owner.verify_password(svc.pod.id, request.form.get("password", ""))
+            account.verify_password(request.form.get("password", ""))
         except ConsentError as exc:
             error, status = str(exc).capitalize() + ".", 401
             if hasattr(exc, "retry_after"):

@@ -6,19 +6,11 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 
-from pds.consent import Consent
+from pds.consent import AuditEvent
 from pds.server.web.words import actor_words
-from pds.store.audit import AuditEvent
 
 DAYS = 14
 BAR_WIDTH, BAR_GAP, ROW_HEIGHT, LABEL_WIDTH = 14, 4, 44, 170
-
-
-def vendor_names(consent: Consent) -> dict[str, str]:
-    """Vendor id -> the name it declared (from its grants and requests)."""
-    names = {r.vendor_id: r.vendor.get("name", r.vendor_id) for r in consent.requests.list()}
-    names.update({g.vendor_id: g.vendor.get("name", g.vendor_id) for g in consent.grants.list()})
-    return names
 
 
 @dataclasses.dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 from functools import cache
 
@@ -11,21 +10,11 @@ from flask import flash, redirect, render_template, request, url_for
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 
 from pds import schemas
-from pds.resources import (
-    TURTLE,
-    Document,
-    ETagMismatch,
-    ResourceExists,
-    ResourceNotFound,
-    ShapeViolation,
-    rdf,
-    validation,
-)
+from pds.consent import VendorRecord
+from pds.resources import TURTLE, Document, ETagMismatch, ResourceExists, ShapeViolation
 from pds.resources.paths import resource_iri
-from pds.server.changes import document_changed
-from pds.server.services import services
-from pds.server.web import bp
-from pds.server.web.activity import vendor_names
+from pds.server.current import current_pod
+from pds.server.web.blueprint import bp
 from pds.server.web.forms import (
     FormView,
     form_model,
@@ -36,19 +25,13 @@ from pds.server.web.forms import (
     values_from_graph,
 )
 from pds.server.web.session import owner_required
-from pds.store import resources as stored_rows
 
 DOCUMENTS = ("/profile", "/preferences")
-VENDORS = "/vendors/"
 _NOT_FORM_VALUES = {"csrf_token", "etag"}
 
 
 def _stored(path: str) -> Document | None:
-    svc = services()
-    try:
-        return svc.documents.read(svc.pod, path)
-    except ResourceNotFound:
-        return None
+    return current_pod().data.document(path)
 
 
 def _stored_form(path: str, **extra) -> FormView:
@@ -85,17 +68,14 @@ def save_data(name: str):
     current = _stored(path)
     if (current.etag if current else "") != sent_etag:
         return _changed_elsewhere(path, values)
-    svc = services()
-    document_iri = current.iri if current else resource_iri(svc.pod.base_url, path)
+    pod = current_pod()
+    document_iri = current.iri if current else resource_iri(pod.base_url, path)
     built = graph_from_values(model, values, current.graph if current else Graph(), document_iri)
     try:
-        # Checked here first so each problem can be matched to the nodes of this very graph.
-        validation.validate(built.graph, path)
-        svc.documents.put(
-            svc.pod,
+        # The violations name the nodes of this very graph, so each finds its form field.
+        written = pod.data.put_graph(
             path,
-            rdf.serialize(built.graph, TURTLE),
-            TURTLE,
+            built.graph,
             if_match=frozenset({sent_etag}) if sent_etag else None,
             if_none_match=not sent_etag,
         )
@@ -104,7 +84,7 @@ def save_data(name: str):
         return _data_page(400, form_view(model, values, sent_etag, problems))
     except (ETagMismatch, ResourceExists):
         return _changed_elsewhere(path, values)
-    told = document_changed(path, current.graph if current else None)
+    told = written.vendors_told
     message = f"Your changes to {model.title.lower()} are saved."
     if told:
         vendors = (
@@ -128,11 +108,11 @@ def _changed_elsewhere(path: str, values: dict[str, list[str]]):
 @bp.get("/data/turtle")
 @owner_required
 def data_turtle():
-    svc = services()
+    pod = current_pod()
     documents = []
     for path in DOCUMENTS:
         document = _stored(path)
-        text = svc.documents.render(svc.pod, document, TURTLE).decode() if document else ""
+        text = pod.data.render(document, TURTLE).decode() if document else ""
         documents.append({"title": form_model(path).title, "path": path, "turtle": text})
     return render_template("data_turtle.html", documents=documents)
 
@@ -141,18 +121,11 @@ def data_turtle():
 
 
 @dataclasses.dataclass(frozen=True)
-class Record:
-    vendor_id: str
-    name: str
-    updated_at: dt.datetime
-
-
-@dataclasses.dataclass(frozen=True)
 class VendorRecords:
     vendor_id: str
     name: str
     known: bool
-    records: list[Record]
+    records: list[VendorRecord]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,15 +138,11 @@ class Thing:
 
 
 def _vendor_records() -> list[VendorRecords]:
-    svc = services()
-    with svc.store.read() as conn:
-        found = stored_rows.paths_under(conn, svc.pod.id, VENDORS)
-    by_vendor: dict[str, list[Record]] = {}
-    for path, _etag, updated_at in found:
-        vendor_id, _, name = path[len(VENDORS) :].partition("/")
-        if name and not name.endswith("/"):
-            by_vendor.setdefault(vendor_id, []).append(Record(vendor_id, name, updated_at))
-    names = vendor_names(svc.consent)
+    pod = current_pod()
+    by_vendor: dict[str, list[VendorRecord]] = {}
+    for record in pod.data.vendor_records():
+        by_vendor.setdefault(record.vendor_id, []).append(record)
+    names = pod.grants.vendor_names()
     groups = [
         VendorRecords(
             v, names.get(v, ""), v in names, sorted(r, key=lambda x: x.updated_at, reverse=True)
@@ -192,12 +161,9 @@ def records():
 @bp.get("/records/<vendor_id>/<path:name>")
 @owner_required
 def record(vendor_id: str, name: str):
-    svc = services()
-    path = f"{VENDORS}{vendor_id}/{name}"
-    document = svc.documents.read(svc.pod, path)
-    if document.is_container:
-        raise ResourceNotFound(f"there is no record at {path}")
-    names = vendor_names(svc.consent)
+    pod = current_pod()
+    document = pod.data.record(vendor_id, name)
+    names = pod.grants.vendor_names()
     return render_template(
         "records.html",
         vendors=None,
@@ -206,7 +172,7 @@ def record(vendor_id: str, name: str):
             "vendor_id": vendor_id,
             "vendor_name": names.get(vendor_id, ""),
             "things": _things(document.graph, document.iri),
-            "turtle": svc.documents.render(svc.pod, document, TURTLE).decode(),
+            "turtle": pod.data.render(document, TURTLE).decode(),
         },
     )
 

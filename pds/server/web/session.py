@@ -13,16 +13,9 @@ import time
 
 from flask import abort, redirect, request, session, url_for
 
-from pds.server.services import services
-from pds.store import pods
+from pds.server.current import current_pod
 
 SESSION_HOURS = 12
-
-
-def _epoch() -> int:
-    svc = services()
-    with svc.store.read() as conn:
-        return int(pods.get(conn, svc.pod.id).settings.get("session_epoch", 0))
 
 
 def sign_in() -> None:
@@ -30,8 +23,8 @@ def sign_in() -> None:
     session.clear()
     session.permanent = True
     session.update(
-        pod=services().pod.id,
-        epoch=_epoch(),
+        pod=current_pod().id,
+        epoch=current_pod().account.session_epoch(),
         csrf=secrets.token_urlsafe(32),
         since=int(time.time()),
     )
@@ -41,22 +34,13 @@ def sign_out() -> None:
     session.clear()
 
 
-def bump_epoch() -> None:
-    """Sign out every session of this pod (after a password change, or on request)."""
-    svc = services()
-    with svc.store.begin() as conn:
-        settings = dict(pods.lock(conn, svc.pod.id).settings)
-        settings["session_epoch"] = int(settings.get("session_epoch", 0)) + 1
-        pods.update(conn, svc.pod.id, settings=settings)
-
-
 def is_signed_in() -> bool:
-    svc = services()
-    if session.get("pod") != svc.pod.id:
+    pod = current_pod()
+    if session.get("pod") != pod.id:
         return False
     if time.time() - session.get("since", 0) > SESSION_HOURS * 3600:
         return False
-    return session.get("epoch") == _epoch()
+    return session.get("epoch") == pod.account.session_epoch()
 
 
 def owner_required(view):

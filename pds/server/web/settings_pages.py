@@ -6,25 +6,24 @@ import io
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from pds.archive import ArchiveError, export_pod, import_pod
-from pds.consent import ConsentError
-from pds.server.services import services
-from pds.server.web import bp, session
+from pds.consent import ArchiveError, ConsentError
+from pds.server.current import current_pod
+from pds.server.web import session
+from pds.server.web.blueprint import bp
 from pds.server.web.session import owner_required
-from pds.store.store import utcnow
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
 
 def _settings_page(status: int = 200, errors: dict[str, str] | None = None, **context):
     """The settings page; `errors` maps a section (terms, token, password, import) to a message."""
-    svc = services()
+    pod = current_pod()
     return render_template(
         "settings.html",
-        terms=svc.consent.terms(),
-        tokens=svc.owner.list_tokens(svc.pod.id),
-        keys=svc.consent.keys.jwks()["keys"],
-        active_kid=svc.consent.keys.active.kid,
+        terms=pod.terms.current(),
+        tokens=pod.account.list_tokens(),
+        keys=pod.jwks()["keys"],
+        active_kid=pod.signing_kid,
         errors=errors or {},
         **context,
     ), status
@@ -56,7 +55,7 @@ def save_terms():
             }
         )
     try:
-        services().consent.set_terms(terms)
+        current_pod().terms.replace(terms)
     except ConsentError as exc:
         return _settings_page(400, errors={"terms": str(exc).capitalize()})
     flash("Your terms are saved. Vendors asking from now on must accept them.")
@@ -71,9 +70,8 @@ def _term_id(title: str) -> str:
 @bp.post("/settings/tokens")
 @owner_required
 def create_token():
-    svc = services()
     try:
-        token, secret = svc.owner.create_token(svc.pod.id, request.form.get("name", ""))
+        token, secret = current_pod().account.create_token(request.form.get("name", ""))
     except ConsentError as exc:
         return _settings_page(400, errors={"token": str(exc).capitalize()})
     return _settings_page(new_token=secret, new_token_name=token.name)
@@ -82,8 +80,7 @@ def create_token():
 @bp.post("/settings/tokens/<token_id>/revoke")
 @owner_required
 def revoke_token(token_id: str):
-    svc = services()
-    svc.owner.revoke_token(svc.pod.id, token_id)
+    current_pod().account.revoke_token(token_id)
     flash("The token no longer works.")
     return redirect(url_for("web.settings") + "#tokens")
 
@@ -91,15 +88,15 @@ def revoke_token(token_id: str):
 @bp.post("/settings/password")
 @owner_required
 def change_password():
-    svc = services()
+    account = current_pod().account
     new = request.form.get("new_password", "")
     if new != request.form.get("new_password_again", ""):
         return _settings_page(400, errors={"password": "The two new passwords are not the same."})
     try:
-        svc.owner.change_password(svc.pod.id, request.form.get("old_password", ""), new)
+        account.change_password(request.form.get("old_password", ""), new)
     except ConsentError as exc:
         return _settings_page(400, errors={"password": str(exc).capitalize() + "."})
-    session.bump_epoch()  # other browsers signed in with the old password are signed out
+    account.end_sessions()  # other browsers signed in with the old password are signed out
     session.sign_in()
     flash("Your password is changed. Other browsers have been signed out.")
     return redirect(url_for("web.settings") + "#password")
@@ -108,7 +105,7 @@ def change_password():
 @bp.post("/settings/keys/rotate")
 @owner_required
 def rotate_keys():
-    kid = services().consent.keys.rotate()
+    kid = current_pod().rotate_keys()
     flash(f"The pod signs with a new key ({kid}) from now on. Grants already given still work.")
     return redirect(url_for("web.settings") + "#keys")
 
@@ -116,10 +113,10 @@ def rotate_keys():
 @bp.post("/settings/export")
 @owner_required
 def export():
-    svc = services()
+    pod = current_pod()
     out = io.BytesIO()
-    export_pod(svc.store, svc.pod, out)
-    name = f"pod-export-{utcnow():%Y-%m-%d}.tar.gz"
+    pod.export_archive(out)
+    name = f"pod-export-{pod.now():%Y-%m-%d}.tar.gz"
     return Response(
         out.getvalue(),
         mimetype="application/gzip",
@@ -130,7 +127,7 @@ def export():
 @bp.post("/settings/import")
 @owner_required
 def import_archive():
-    svc = services()
+    pod = current_pod()
     upload = request.files.get("archive")
     if upload is None or not upload.filename:
         return _settings_page(400, errors={"import": "Choose an export file (.tar.gz) to import."})
@@ -138,10 +135,10 @@ def import_archive():
     if len(data) > MAX_IMPORT_BYTES:
         return _settings_page(400, errors={"import": "That file is too large to import here."})
     try:
-        count = import_pod(svc.store, svc.pod, io.BytesIO(data), replace_owner=True)
+        count = pod.import_archive(io.BytesIO(data), replace_owner=True)
     except ArchiveError as exc:
         return _settings_page(400, errors={"import": f"Nothing was imported: {exc}"})
-    session.bump_epoch()
+    pod.account.end_sessions()
     session.sign_out()
     flash(f"Imported {count} documents. Sign in with the password of the imported pod.")
     return redirect(url_for("web.sign_in"))

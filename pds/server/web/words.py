@@ -4,36 +4,41 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pds.store.audit import AuditEvent
+from pds.consent import Action, AuditEvent, Outcome
+from pds.consent.audit import ANONYMOUS, OWNER, UNKNOWN
 
 MODE_WORDS = {"read": "see", "append": "add records to"}
 
-# What happened, said of whoever did it ("Example Shop read your profile").
+# What happened, said of whoever did it ("Example Shop read your profile"). Every action has
+# its words: a test holds this table against the enum.
 EVENT_WORDS = {
-    "data.read": "read",
-    "data.append": "added a record to",
-    "data.write": "changed",
-    "request.submit": "asked for access",
-    "request.approve": "allowed access for",
-    "request.deny": "said no to",
-    "grant.revoke": "took back access from",
-    "grant.return": "gave back its access",
-    "owner.claim": "claimed the pod",
-    "owner.login": "tried to sign in",
-    "owner.password": "changed the password",
-    "owner.token.create": "created an API token",
-    "owner.token.revoke": "revoked an API token",
-    "terms.update": "changed the terms",
+    Action.DATA_READ: "read",
+    Action.DATA_APPEND: "added a record to",
+    Action.DATA_WRITE: "changed",
+    Action.REQUEST_SUBMIT: "asked for access",
+    Action.REQUEST_APPROVE: "allowed access for",
+    Action.REQUEST_DENY: "said no to",
+    Action.GRANT_REVOKE: "took back access from",
+    Action.GRANT_RETURN: "gave back its access",
+    Action.OWNER_CLAIM: "claimed the pod",
+    Action.OWNER_LOGIN: "tried to sign in",
+    Action.OWNER_PASSWORD: "changed the password",
+    Action.OWNER_TOKEN_CREATE: "created an API token",
+    Action.OWNER_TOKEN_REVOKE: "revoked an API token",
+    Action.TERMS_UPDATE: "changed the terms",
+    Action.KEYS_ROTATE: "started signing with a new key",
 }
 
 
 # The same, for an attempt that was refused ("Example Shop tried to read your profile").
 TRIED_WORDS = {
-    "data.read": "tried to read",
-    "data.append": "tried to add a record to",
-    "data.write": "tried to change",
-    "owner.claim": "tried to claim the pod",
+    Action.DATA_READ: "tried to read",
+    Action.DATA_APPEND: "tried to add a record to",
+    Action.DATA_WRITE: "tried to change",
+    Action.OWNER_CLAIM: "tried to claim the pod",
 }
+# Events about a vendor, said with its name ("You took back access from Example Shop").
+_ABOUT_A_VENDOR = (Action.REQUEST_APPROVE, Action.REQUEST_DENY, Action.GRANT_REVOKE)
 
 
 def format_time(value: dt.datetime | str | None) -> str:
@@ -75,20 +80,20 @@ def resource_words(resource: str | None) -> str:
 
 
 def actor_words(actor: str, names: dict[str, str]) -> str:
-    if actor == "owner":
+    if actor == OWNER:
         return "You"
-    if actor in ("unknown", "anonymous"):
+    if actor in (UNKNOWN, ANONYMOUS):
         return "Someone unknown"
     return names.get(actor, f"A vendor ({actor[:8]}…)")
 
 
 def describe_event(event: AuditEvent, names: dict[str, str]) -> str:
     """One sentence for an audit event: who did what to which data (no outcome)."""
-    verb = EVENT_WORDS.get(event.action, event.action)
-    if event.outcome == "refused":
+    verb = EVENT_WORDS[event.action]
+    if event.outcome == Outcome.REFUSED:
         verb = TRIED_WORDS.get(event.action, verb)
     target = resource_words(event.resource)
     vendor = event.detail.get("vendor")
-    if event.action in ("request.approve", "request.deny", "grant.revoke") and vendor:
+    if event.action in _ABOUT_A_VENDOR and vendor:
         target = names.get(vendor, "a vendor")
     return " ".join(part for part in (actor_words(event.actor, names), verb, target) if part)

@@ -1,0 +1,149 @@
+"""One pod and everything that can be done with it: the only door into the pod.
+
+The server (and the CLI) open a `Pod` and call its use cases; each owns its transaction, the
+audit events it writes and the notifications it queues, and answers with values or typed errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import IO, Any
+
+import argon2
+
+from pds import archive
+from pds.consent.activity import Activity
+from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.context import Clock, PodContext
+from pds.consent.decisions import Decisions
+from pds.consent.grant_tokens import GrantVerifier
+from pds.consent.grants import Grants
+from pds.consent.keys import PodKeys
+from pds.consent.notifications import Outbox
+from pds.consent.owner import OwnerAccount
+from pds.consent.owner_data import OwnerData
+from pds.consent.requests import AccessRequests
+from pds.consent.terms import CustomerTerms
+from pds.consent.vendor_data import VendorData
+from pds.resources import Documents, PodRef
+from pds.store import AlreadyExists, NotFound, Store, pods, require_current_schema
+from pds.store.store import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Pod:
+    def __init__(self, ctx: PodContext, password_hasher: argon2.PasswordHasher | None = None):
+        self.ctx = ctx
+        self.account = OwnerAccount(ctx, password_hasher)
+        self.data = OwnerData(ctx)
+        self.vendor_data = VendorData(ctx, GrantVerifier(ctx.keys, ctx.base_url))
+        self.requests = AccessRequests(ctx)
+        self.grants = Grants(ctx)
+        self.decisions = Decisions(ctx, self.requests, self.grants)
+        self.activity = Activity(ctx)
+        self.terms = CustomerTerms(ctx)
+
+    @property
+    def id(self) -> str:
+        return self.ctx.id
+
+    @property
+    def base_url(self) -> str:
+        return self.ctx.base_url
+
+    def now(self) -> dt.datetime:
+        return self.ctx.clock()
+
+    def close(self) -> None:
+        """Close the database connections this process holds (before a fork, at exit)."""
+        self.ctx.store.dispose()
+
+    # -- the pod's signing keys ----------------------------------------------------------------
+
+    def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        return self.ctx.keys.jwks()
+
+    @property
+    def signing_kid(self) -> str:
+        """The key that signs now. The first use makes the pod's first key: do it (as the server
+        does at start) before anything that signs inside a transaction."""
+        return self.ctx.keys.active.kid
+
+    def rotate_keys(self) -> str:
+        """A new key signs from now on; grants signed by earlier keys keep working."""
+        with self.ctx.store.begin() as conn:
+            kid = self.ctx.keys.add_new(conn, self.now())
+            self.ctx.record(conn, OWNER, Action.KEYS_ROTATE, Outcome.OK, detail={"kid": kid})
+        self.ctx.keys.reload()
+        return kid
+
+    # -- moving the whole pod ------------------------------------------------------------------
+
+    def export_archive(self, out: IO[bytes], progress: archive.Progress | None = None) -> int:
+        """The whole pod as a .tar.gz archive; returns the number of documents."""
+        return archive.export_pod(self.ctx.store, self.ctx.ref, out, progress)
+
+    def import_archive(
+        self,
+        source: IO[bytes],
+        progress: archive.Progress | None = None,
+        *,
+        replace_owner: bool = False,
+    ) -> int:
+        """Load an export into this empty pod (see `pds.archive.import_pod`); ArchiveError."""
+        count = archive.import_pod(
+            self.ctx.store, self.ctx.ref, source, progress, replace_owner=replace_owner
+        )
+        self.ctx.keys.reload()
+        return count
+
+
+def open_pod(
+    database: Store | str,
+    pod_id: str,
+    base_url: str,
+    *,
+    password_hasher: argon2.PasswordHasher | None = None,
+    allow_private_callbacks: bool = False,
+    clock: Clock = utcnow,
+) -> Pod:
+    """The pod `pod_id` in `database` (a Store, or a URL whose schema must be current).
+
+    The pod is created with `base_url` if it does not exist yet. Documents are stored
+    independent of the base URL, so a changed `base_url` (a new port or domain) is recorded.
+    """
+    store = Store.from_url(database) if isinstance(database, str) else database
+    require_current_schema(store.engine)
+    ref = _pod_row(store, pod_id, base_url)
+    keys = PodKeys(store, ref.id)
+    outbox = Outbox(store, ref.id, ref.base_url, keys, clock, allow_private=allow_private_callbacks)
+    ctx = PodContext(
+        store=store,
+        ref=ref,
+        documents=Documents(store),
+        keys=keys,
+        outbox=outbox,
+        clock=clock,
+        allow_private_callbacks=allow_private_callbacks,
+    )
+    return Pod(ctx, password_hasher)
+
+
+def _pod_row(store: Store, pod_id: str, base_url: str) -> PodRef:
+    for _attempt in range(2):
+        try:
+            with store.begin() as conn:
+                try:
+                    row = pods.get(conn, pod_id)
+                except NotFound:
+                    row = pods.create(conn, pod_id, base_url)
+            break
+        except AlreadyExists:  # another worker created it a moment ago
+            continue
+    if row.base_url != base_url:
+        log.info("pod %r moves from %s to %s", pod_id, row.base_url, base_url)
+        with store.begin() as conn:
+            pods.update(conn, pod_id, base_url=base_url)
+    return PodRef(row.id, base_url)

@@ -1,0 +1,79 @@
+"""Rows of vendors' access requests, waiting for (or decided by) the customer."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from pds.store.errors import NotFound
+from pds.store.tables import access_requests as t
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestRow:
+    id: str
+    vendor_id: str
+    vendor_jwk: dict[str, Any]
+    vendor: dict[str, Any]
+    scopes: list[dict[str, Any]]
+    purpose: dict[str, str]
+    duration_seconds: int
+    terms: list[str]
+    callback: str | None
+    status: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    grant_id: str | None
+
+
+_COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(RequestRow))
+
+
+def add(conn: sa.Connection, pod_id: str, row: RequestRow) -> None:
+    conn.execute(t.insert().values(pod_id=pod_id, **dataclasses.asdict(row)))
+
+
+def get(conn: sa.Connection, pod_id: str, request_id: str) -> RequestRow:
+    row = conn.execute(sa.select(*_COLUMNS).where(t.c.pod_id == pod_id, t.c.id == request_id))
+    found = row.first()
+    if found is None:
+        raise NotFound(request_id)
+    return RequestRow(*found)
+
+
+def list_requests(conn: sa.Connection, pod_id: str, status: str | None = None) -> list[RequestRow]:
+    query = sa.select(*_COLUMNS).where(t.c.pod_id == pod_id)
+    if status is not None:
+        query = query.where(t.c.status == status)
+    return [RequestRow(*r) for r in conn.execute(query.order_by(t.c.created_at.desc()))]
+
+
+def recent(
+    conn: sa.Connection, pod_id: str, vendor_id: str, since: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """How many requests the vendor made since `since`, and when the oldest of them was."""
+    query = sa.select(sa.func.count(), sa.func.min(t.c.created_at)).where(
+        t.c.pod_id == pod_id, t.c.vendor_id == vendor_id, t.c.created_at >= since
+    )
+    count, oldest = conn.execute(query).one()
+    return count, t.c.created_at.type.process_result_value(oldest, conn.dialect)
+
+
+def decide(
+    conn: sa.Connection,
+    pod_id: str,
+    request_id: str,
+    status: str,
+    grant_id: str | None,
+    now: dt.datetime,
+) -> bool:
+    """Move a pending request to `status`; False if it was no longer pending."""
+    result = conn.execute(
+        t.update()
+        .where(t.c.pod_id == pod_id, t.c.id == request_id, t.c.status == "pending")
+        .values(status=status, decided_at=now, grant_id=grant_id)
+    )
+    return result.rowcount == 1
