@@ -163,25 +163,17 @@ def summarize_profile(stacks: collections.Counter, run: dict, mode: str, workers
 # these are shares of the workers' wall time spent in requests.
 PROFILE_GROUPS = {
     "Flask dispatch (the view, all of it)": r"Flask\.dispatch_request \(",
-    "  DataAccess.authorize": r"DataAccess\.authorize \(",
+    "  VendorData._admit (grant, proof, database work)": r"VendorData\._admit \(",
     "    verify_proof (DPoP proof: parse, signature, claims)": r"verify_proof \(pds/consent/dpop",
-    "    _verify_grant (grant, cached signature)": r"DataAccess\._verify_grant \(",
-    "    write transaction, all of it": (
-        r"DataAccess\.authorize \(.*(Store\.begin \(|grant_(revoked_at|is_revoked) \(|"
-        r"remember_proof \(|record \(pds/store/audit\.py)"
-    ),
-    "      BEGIN (IMMEDIATE on SQLite: waits for the lock)": (
-        r"DataAccess\.authorize \(.*Store\.begin .*Connection\.begin \("
-    ),
-    "      revoked? (SELECT on grants)": r"grant_(revoked_at|is_revoked) \(",
-    "      remember_proof (replay record INSERT)": r"remember_proof \(",
-    "      audit.record (INSERT)": r"record \(pds/store/audit\.py",
-    "      COMMIT": r"DataAccess\.authorize \(.*Transaction\.commit \(",
-    "  Documents.read (its own read transaction: ETag SELECT)": r"Documents\.read \(",
-    "  _representation (negotiate, cached body, headers)": r"_representation \(",
-    "  connection pool checkout/return (incl. pre-ping)": r"_ConnectionFairy\._checkout|"
+    "    GrantVerifier.verify (grant, cached signature)": r"GrantVerifier\.verify \(",
+    "    check_and_record (one transaction or statement)": r"check_and_record \(",
+    "      taking the write turn (SQLite)": r"WriteLock\.held \(",
+    "      driver execute": r"check_and_record \(.*\((sqlite3|psycopg)|"
+    r"_(sqlite|postgresql) \(pds/store/vendor_reads.*execute",
+    "  Documents.represent (cached body)": r"Documents\.represent \(",
+    "  _answer (conditional request, headers)": r"_answer \(pds/server/data",
+    "  connection pool checkout/return": r"_ConnectionFairy\._checkout|"
     r"_finalize_fairy|_ConnectionFairy\._checkin|_reset \(sqlalchemy/pool",
-    "    pre-ping (PostgreSQL: a round trip)": r"do_ping|_do_ping_w_event",
     "  SQLAlchemy statement compilation": r"_compile_w_cache|SQLCompiler\.__init__",
     "Flask/Werkzeug/gunicorn outside the view": r"^(?!.*Flask\.dispatch_request \().*",
     "  gunicorn access log": r"Logger\.access \(",

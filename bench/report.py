@@ -8,7 +8,13 @@ import subprocess
 
 from common import SOURCE
 
-TARGETS = {"rps": 1000.0, "p99_ms": 60.0, "fraction": 0.8, "rss_mb": 80.0}
+# The bars of the "one door" issue, at concurrency 32: a share of the minimal app's rate in the
+# same round per backend, p99 on SQLite, and the idle memory of the whole server.
+TARGETS = {
+    "fraction": {"sqlite": 0.8, "postgresql": 0.7},
+    "p99_ms": {"sqlite": 60.0},
+    "server_idle_mb": 120.0,
+}
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -65,6 +71,7 @@ def median_rows(rounds: list[list[dict]]) -> list[dict]:
         med = {"target": key[0], "concurrency": key[1], "rounds": len(rows)}
         for field in (
             "rps", "p50_ms", "p99_ms", "errors", "rss_idle_mb", "rss_peak_mb", "ok",
+            "server_idle_mb",
             "cpu_ms_per_request", "other_load",
         ):  # fmt: skip
             med[field] = statistics.median(r[field] for r in rows)
@@ -86,29 +93,20 @@ def check_targets(rows: list[dict]) -> list[str]:
     for row in rows:
         if row["target"].startswith("minimal") or row["concurrency"] != 32:
             continue
-        b, rps, p99, rss = row["target"], row["rps"], row["p99_ms"], row["rss_peak_mb"]
+        b, p99 = row["target"], row["p99_ms"]
         fraction = row.get("fraction_of_minimal") or 0.0
         events = row["audit"]["allowed"] if row.get("audit") else 0
+        server = row.get("server_idle_mb", 0.0)
         checks = [
             (
-                f"{b}: >= {TARGETS['rps']:.0f} req/s at c32",
-                rps >= TARGETS["rps"],
-                f"{rps:.0f} req/s ({rps / TARGETS['rps']:.0%} of target)",
-            ),
-            (
-                f"{b}: p99 < {TARGETS['p99_ms']:.0f} ms at c32",
-                p99 < TARGETS["p99_ms"],
-                f"{p99:.1f} ms",
-            ),
-            (
-                f"{b}: >= {TARGETS['fraction']} of the minimal app",
-                fraction >= TARGETS["fraction"],
+                f"{b}: >= {TARGETS['fraction'][b]} of the minimal app",
+                fraction >= TARGETS["fraction"][b],
                 f"{fraction:.2f}",
             ),
             (
-                f"{b}: < {TARGETS['rss_mb']:.0f} MB RSS per worker",
-                rss < TARGETS["rss_mb"],
-                f"peak {rss:.1f} MB",
+                f"{b}: idle server (master and workers) <= {TARGETS['server_idle_mb']:.0f} MB",
+                server <= TARGETS["server_idle_mb"],
+                f"{server:.0f} MB",
             ),
             (
                 f"{b}: an audit event per read",
@@ -116,6 +114,9 @@ def check_targets(rows: list[dict]) -> list[str]:
                 f"{events} events / {row['ok']} reads",
             ),
         ]
+        if b in TARGETS["p99_ms"]:
+            limit = TARGETS["p99_ms"][b]
+            checks.insert(1, (f"{b}: p99 <= {limit:.0f} ms at c32", p99 <= limit, f"{p99:.1f} ms"))
         for name, ok, value in checks:
             lines.append(f"  {'MET   ' if ok else 'MISSED'} {name}: {value}")
     return lines

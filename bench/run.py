@@ -28,7 +28,7 @@ import profiling
 import requests
 from common import PROFILE, ROOT, BenchError, log
 from load import warm_up
-from measure import NOISE, idle_rss, measure
+from measure import NOISE, idle_rss, measure, rss_mb
 from profiling import profile_pod
 from report import (
     FOOTNOTE,
@@ -68,13 +68,17 @@ def bench_backend(
             raise BenchError(f"minimal app answered {check.status_code}: {check.text[:300]}")
 
         targets = [("pod", pod.base, pod.proc.pid), ("minimal", minimal.base, minimal.proc.pid)]
-        rates, idle = {}, {}
+        rates, idle, server_idle = {}, {}, {}
         for name, base, master in targets:
             log(f"{backend}: warm-up {name} ({args.warmup} s at c32)")
             rates[name] = warm_up(base, vendor, workdir, args.warmup)
             time.sleep(1.0)
             idle[name] = idle_rss(master)
-            log(f"  ~{rates[name]:.0f} req/s; idle RSS per worker: {_mb(idle[name])}")
+            server_idle[name] = (rss_mb(master) or 0.0) + sum(idle[name].values())
+            log(
+                f"  ~{rates[name]:.0f} req/s; idle RSS per worker: {_mb(idle[name])}, "
+                f"whole server (master and workers): {server_idle[name]:.0f} MB"
+            )
 
         results: dict[tuple[str, int], dict] = {}
         for connections, threads in [] if args.profile_only else CONCURRENCY:
@@ -86,6 +90,7 @@ def bench_backend(
                     postgres_pids=pod.postgres_pids, audit=pod if name == "pod" else None,
                 )  # fmt: skip
                 r["rss_idle_mb"] = {str(k): round(v, 1) for k, v in idle[name].items()}
+                r["server_idle_mb"] = round(server_idle[name], 1)
                 results[(name, connections)] = r
                 log(
                     f"  {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
@@ -110,6 +115,7 @@ def bench_backend(
                 "error_fraction": r["error_fraction"],
                 "ok": r["ok"],
                 "rss_idle_mb": max(r["rss_idle_mb"].values()),
+                "server_idle_mb": r["server_idle_mb"],
                 "rss_peak_mb": max(r["rss_peak_mb"].values()),
                 "fraction_of_minimal": (
                     r["rps"] / results[("minimal", connections)]["rps"] if name == "pod" else None

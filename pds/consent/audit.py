@@ -108,7 +108,9 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Write one event in the caller's transaction."""
-    conn.execute(
-        rows.INSERT,
-        event_values(pod_id, at, actor, action, outcome, resource=resource, detail=detail),
-    )
+    write(conn, event_values(pod_id, at, actor, action, outcome, resource=resource, detail=detail))
+
+
+def write(conn: sa.Connection, values: dict[str, Any]) -> None:
+    """Write an event made by `event_values`, in the caller's transaction."""
+    conn.execute(rows.INSERT, values)

@@ -153,7 +153,7 @@ class VendorData:
             verified = self._check_proof(grant, token, call)
         except ConsentError as error:
             with self.ctx.store.access_records() as conn:
-                self._refused(conn, vendor, action, call, None, error)
+                audit.write(conn, self._refusal(vendor, action, call, None, error))
             raise
         # A path that is not a valid resource path (`..`, `//`...) is outside every grant, even
         # when it starts with a granted container's prefix; it is never looked up.
@@ -168,28 +168,25 @@ class VendorData:
             resource=call.path,
             detail={"grant": grant.id, "method": call.method},
         )
-        with self.ctx.store.access_records() as conn:
-            check = vendor_reads.check_and_record(
-                conn,
-                event=allowed,
-                proof_hash=verified.replay_key,
-                proof_expires_at=verified.expires_at,
-                in_scope=scope is not None,
-                path=call.path if valid else None,
-            )
-            error: ConsentError | None = None
-            if not check.grant_found:
-                error = InvalidGrant("the grant is unknown to this pod")
-            elif check.revoked:
-                error = GrantRevoked("the grant was revoked")
-            elif check.replayed:
-                error = InvalidProof("the DPoP proof was already used: make a new one per request")
-            elif scope is None:
-                # Same answer whether or not something exists at the path.
-                error = InsufficientScope(f"the grant does not allow {mode} on {call.path}")
-            if error is not None:
-                self._refused(conn, vendor, action, call, grant.id, error)
-            if secrets.randbelow(SWEEP_ONE_IN) == 0:
+        in_scope = scope is not None
+
+        def refusal(check: vendor_reads.AccessCheck) -> dict[str, object]:
+            reason = _refused_because(check, in_scope, mode, call.path)
+            assert reason is not None  # the store asks only about refused requests
+            return self._refusal(vendor, action, call, grant.id, reason)
+
+        check = vendor_reads.check_and_record(
+            self.ctx.store,
+            allowed=allowed,
+            proof_hash=verified.replay_key,
+            proof_expires_at=verified.expires_at,
+            in_scope=in_scope,
+            path=call.path if valid else None,
+            refusal=refusal,
+        )
+        error = _refused_because(check, in_scope, mode, call.path)
+        if secrets.randbelow(SWEEP_ONE_IN) == 0:
+            with self.ctx.store.access_records() as conn:
                 replay.forget_expired(conn, self.ctx.clock())
         if error is not None:
             raise error
@@ -204,22 +201,45 @@ class VendorData:
             raise InvalidProof("the proof is signed by another key than the grant is bound to")
         return verified
 
-    def _refused(
+    def _refusal(
         self,
-        conn: sa.Connection,
         vendor: str,
         action: Action,
         call: VendorCall,
         grant_id: str | None,
         error: ConsentError,
-    ) -> None:
+    ) -> dict[str, object]:
+        """The audit event of a refused request: who, what, and the reason given."""
         detail: dict[str, str] = {"reason": str(error)}
         if grant_id:
             detail = {"grant": grant_id, "method": call.method, **detail}
-        self.ctx.record(conn, vendor, action, Outcome.REFUSED, resource=call.path, detail=detail)
+        return audit.event_values(
+            self.ctx.id,
+            self.ctx.clock(),
+            vendor,
+            action,
+            Outcome.REFUSED,
+            resource=call.path,
+            detail=detail,
+        )
 
     def _now(self) -> float:
         return self.ctx.clock().timestamp()
+
+
+def _refused_because(
+    check: vendor_reads.AccessCheck, in_scope: bool, mode: str, path: str
+) -> ConsentError | None:
+    """Why the request is refused, in the order the checks are made; None if it is allowed."""
+    if not check.grant_found:
+        return InvalidGrant("the grant is unknown to this pod")
+    if check.revoked:
+        return GrantRevoked("the grant was revoked")
+    if check.replayed:
+        return InvalidProof("the DPoP proof was already used: make a new one per request")
+    if not in_scope:  # the same answer whether or not something exists at the path
+        return InsufficientScope(f"the grant does not allow {mode} on {path}")
+    return None
 
 
 def _valid_path(path: str) -> bool:

@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -113,6 +114,46 @@ class Store:
             return
         with self._quick().connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextlib.contextmanager
+    def raw_write(self) -> Iterator[Any]:
+        """SQLite only: a driver cursor in a non-durable write transaction (for the hot path).
+
+        The same turn-taking and sync level as `begin(durable=False)`, without SQLAlchemy.
+        """
+        with self._turn():
+            pooled = self.engine.raw_connection()
+            try:
+                if pooled.info.get("pds_synchronous") != "NORMAL":
+                    pooled.driver_connection.execute("PRAGMA synchronous=NORMAL")
+                    pooled.info["pds_synchronous"] = "NORMAL"
+                cursor = pooled.driver_connection.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            finally:
+                pooled.close()
+
+    @contextlib.contextmanager
+    def raw_autocommit(self) -> Iterator[Any]:
+        """PostgreSQL only: a driver cursor whose statements each commit on their own, without
+        waiting for the disk: one round trip per statement (for the hot path)."""
+        pooled = self._quick().raw_connection()
+        connection = pooled.driver_connection
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                yield cursor
+        finally:
+            if connection.closed:  # the server went away: let the pool open a new one
+                pooled.invalidate()
+            else:
+                connection.autocommit = False  # the pool hands it to SQLAlchemy next
+            pooled.close()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sa.Connection]:

@@ -1,21 +1,23 @@
 """The database work of one vendor request through a grant, in as few round trips as it can be.
 
-Whether the grant is revoked, the replay record of the proof, the `allowed` audit event and the
-current ETag of the resource: on PostgreSQL one statement (its data-modifying CTEs commit or fail
-together), on SQLite the same steps in one transaction. A refusal's audit event, with its
-reason, is written by the caller (see `pds.consent.vendor_data`).
+Whether the grant is revoked, the replay record of the proof, the audit event and the current
+ETag of the resource: on PostgreSQL one statement (its data-modifying CTEs commit or fail
+together), on SQLite the same steps in one transaction. This is the pod's hottest path, so it
+speaks to the database driver directly (through the store's pool) rather than through
+SQLAlchemy, which costs more than the statements themselves (0.42 ms against 0.08 ms on SQLite).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
 
-import sqlalchemy as sa
+from pds.store.store import Store
 
-from pds.store import replay
-from pds.store.audit import INSERT as INSERT_EVENT
-from pds.store.tables import UTCDateTime
+Event = dict[str, Any]  # the values of an audit event, as `audit.values` makes them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,73 +27,133 @@ class AccessCheck:
     replayed: bool
     etag: str | None  # of the document at the path; None if there is none
 
-    @property
-    def allowed(self) -> bool:
-        return self.grant_found and not self.revoked and not self.replayed
 
-
-_SQLITE_LOOKUP = sa.text(
-    "SELECT (SELECT revoked_at IS NOT NULL FROM grants WHERE pod_id = :pod_id AND id = :grant_id),"
-    " (SELECT etag FROM resources WHERE pod_id = :pod_id AND path = :path)"
+_SQLITE_LOOKUP = (
+    "SELECT (SELECT revoked_at IS NOT NULL FROM grants WHERE pod_id = ? AND id = ?),"
+    " (SELECT etag FROM resources WHERE pod_id = ? AND path = ?)"
+)
+_SQLITE_REMEMBER = (
+    "INSERT INTO dpop_proofs (pod_id, proof_hash, expires_at) VALUES (?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
+_SQLITE_EVENT = (
+    "INSERT INTO audit_events (pod_id, at, actor, action, resource, outcome, grant_id, detail)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
-_POSTGRESQL = sa.text(
-    """
+_POSTGRESQL = """
     WITH g AS (
         SELECT revoked_at IS NOT NULL AS revoked FROM grants
-        WHERE pod_id = :pod_id AND id = :grant_id
+        WHERE pod_id = %(pod_id)s AND id = %(grant_id)s
     ), p AS (
         INSERT INTO dpop_proofs (pod_id, proof_hash, expires_at)
-        SELECT :pod_id, :proof_hash, CAST(:expires_at AS timestamptz) FROM g WHERE NOT g.revoked
+        SELECT %(pod_id)s, %(proof_hash)s, %(expires_at)s FROM g WHERE NOT g.revoked
         ON CONFLICT DO NOTHING
         RETURNING 1
     ), a AS (
         INSERT INTO audit_events (pod_id, at, actor, action, resource, outcome, grant_id, detail)
-        SELECT :pod_id, CAST(:at AS timestamptz), :actor, :action, :resource, :outcome,
-               :grant_id, CAST(:detail AS json)
-        FROM p WHERE CAST(:in_scope AS boolean)
+        SELECT %(pod_id)s, %(at)s, %(actor)s, %(action)s, %(resource)s, %(outcome)s,
+               %(grant_id)s, %(detail)s::json
+        FROM p WHERE %(in_scope)s
         RETURNING 1
     )
     SELECT (SELECT revoked FROM g), (SELECT count(*) FROM p),
-           (SELECT etag FROM resources WHERE pod_id = :pod_id AND path = :path)
-    """
-).bindparams(
-    sa.bindparam("expires_at", type_=UTCDateTime),
-    sa.bindparam("at", type_=UTCDateTime),
-    sa.bindparam("detail", type_=sa.JSON),
-)
+           (SELECT etag FROM resources WHERE pod_id = %(pod_id)s AND path = %(path)s)
+"""
+_POSTGRESQL_EVENT = """
+    INSERT INTO audit_events (pod_id, at, actor, action, resource, outcome, grant_id, detail)
+    VALUES (%(pod_id)s, %(at)s, %(actor)s, %(action)s, %(resource)s, %(outcome)s,
+            %(grant_id)s, %(detail)s::json)
+"""
 
 
 def check_and_record(
-    conn: sa.Connection,
+    store: Store,
     *,
-    event: dict[str, object],
+    allowed: Event,
     proof_hash: str,
     proof_expires_at: dt.datetime,
     in_scope: bool,
     path: str | None,
+    refusal: Callable[[AccessCheck], Event | None],
 ) -> AccessCheck:
-    """Check the grant `event["grant_id"]`, record the request, and read the ETag at `path`.
+    """Check the grant `allowed["grant_id"]`, record the request, and read the ETag at `path`.
 
-    `event` holds the bound values of the `allowed` audit event (`audit.values`). The proof is
-    remembered when the grant is live, even out of scope (so it cannot be tried elsewhere); the
-    event is written only when the request is allowed: grant live, proof fresh, `in_scope`.
+    The proof is remembered when the grant is live, even out of scope (so it cannot be tried
+    elsewhere). `allowed` is written when the request is allowed (grant live, proof fresh,
+    `in_scope`); otherwise `refusal(check)` gives the event to write instead.
     """
-    params = {**event, "path": path}
-    if conn.dialect.name == "postgresql":
-        proof = {"proof_hash": proof_hash, "expires_at": proof_expires_at, "in_scope": in_scope}
-        revoked, remembered, etag = conn.execute(_POSTGRESQL, {**params, **proof}).one()
-        found = revoked is not None
-        return AccessCheck(found, bool(revoked), found and not revoked and not remembered, etag)
+    if store.backend == "postgresql":
+        return _postgresql(store, allowed, proof_hash, proof_expires_at, in_scope, path, refusal)
+    return _sqlite(store, allowed, proof_hash, proof_expires_at, in_scope, path, refusal)
 
-    revoked, etag = conn.execute(_SQLITE_LOOKUP, params).one()
-    found = revoked is not None
-    if not found or revoked:
-        return AccessCheck(found, bool(revoked), False, etag)
-    remembered = conn.execute(
-        replay.REMEMBER,
-        {"pod_id": event["pod_id"], "proof_hash": proof_hash, "expires_at": proof_expires_at},
-    ).rowcount
-    if remembered and in_scope:
-        conn.execute(INSERT_EVENT, event)
-    return AccessCheck(True, False, not remembered, etag)
+
+def _sqlite(
+    store: Store,
+    allowed: Event,
+    proof_hash: str,
+    proof_expires_at: dt.datetime,
+    in_scope: bool,
+    path: str | None,
+    refusal: Callable[[AccessCheck], Event | None],
+) -> AccessCheck:
+    pod_id = allowed["pod_id"]
+    with store.raw_write() as cursor:
+        revoked, etag = cursor.execute(
+            _SQLITE_LOOKUP, (pod_id, allowed["grant_id"], pod_id, path)
+        ).fetchone()
+        found, remembered = revoked is not None, False
+        if found and not revoked:
+            expires = _sqlite_time(proof_expires_at)
+            remembered = cursor.execute(_SQLITE_REMEMBER, (pod_id, proof_hash, expires)).rowcount
+        check = AccessCheck(found, bool(revoked), found and not revoked and not remembered, etag)
+        event = allowed if remembered and in_scope else refusal(check)
+        if event is not None:
+            cursor.execute(_SQLITE_EVENT, _sqlite_event(event))
+    return check
+
+
+def _postgresql(
+    store: Store,
+    allowed: Event,
+    proof_hash: str,
+    proof_expires_at: dt.datetime,
+    in_scope: bool,
+    path: str | None,
+    refusal: Callable[[AccessCheck], Event | None],
+) -> AccessCheck:
+    params = {
+        **allowed,
+        "detail": json.dumps(allowed["detail"]),
+        "proof_hash": proof_hash,
+        "expires_at": proof_expires_at,
+        "in_scope": in_scope,
+        "path": path,
+    }
+    with store.raw_autocommit() as cursor:
+        revoked, remembered, etag = cursor.execute(_POSTGRESQL, params).fetchone()
+        found = revoked is not None
+        check = AccessCheck(found, bool(revoked), found and not revoked and not remembered, etag)
+        if not (remembered and in_scope):
+            event = refusal(check)
+            if event is not None:
+                cursor.execute(_POSTGRESQL_EVENT, {**event, "detail": json.dumps(event["detail"])})
+    return check
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    """The text SQLAlchemy's SQLite dialect stores for a datetime (UTC, no offset)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_event(event: Event) -> tuple[Any, ...]:
+    return (
+        event["pod_id"],
+        _sqlite_time(event["at"]),
+        event["actor"],
+        event["action"],
+        event["resource"],
+        event["outcome"],
+        event["grant_id"],
+        json.dumps(event["detail"]),
+    )
