@@ -32,6 +32,28 @@ def children(pid: int) -> list[int]:
     return sorted(out)
 
 
+def pss_mb(pid: int) -> float | None:
+    """Proportional set size: private pages, plus each shared page divided among its sharers.
+
+    Summed over a server's processes it is what the server costs the machine; RSS counts a
+    page shared by the master and two forked workers three times.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def server_memory(master: int) -> dict[str, float]:
+    """The whole server (master and workers), idle: PSS and RSS summed, in MB."""
+    pids = [master, *children(master)]
+    return {
+        "pss_mb": round(sum(pss_mb(p) or 0.0 for p in pids), 1),
+        "rss_mb": round(sum(rss_mb(p) or 0.0 for p in pids), 1),
+    }
+
+
 def rss_mb(pid: int) -> float | None:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -28,7 +28,7 @@ import profiling
 import requests
 from common import PROFILE, ROOT, BenchError, log
 from load import warm_up
-from measure import NOISE, idle_rss, measure, rss_mb
+from measure import NOISE, idle_rss, measure, server_memory
 from profiling import profile_pod
 from report import (
     FOOTNOTE,
@@ -74,10 +74,11 @@ def bench_backend(
             rates[name] = warm_up(base, vendor, workdir, args.warmup)
             time.sleep(1.0)
             idle[name] = idle_rss(master)
-            server_idle[name] = (rss_mb(master) or 0.0) + sum(idle[name].values())
+            server_idle[name] = server_memory(master)
             log(
-                f"  ~{rates[name]:.0f} req/s; idle RSS per worker: {_mb(idle[name])}, "
-                f"whole server (master and workers): {server_idle[name]:.0f} MB"
+                f"  ~{rates[name]:.0f} req/s; idle RSS per worker: {_mb(idle[name])}; whole "
+                f"server (master and workers): PSS {server_idle[name]['pss_mb']:.0f} MB, "
+                f"RSS summed {server_idle[name]['rss_mb']:.0f} MB"
             )
 
         results: dict[tuple[str, int], dict] = {}
@@ -90,7 +91,8 @@ def bench_backend(
                     postgres_pids=pod.postgres_pids, audit=pod if name == "pod" else None,
                 )  # fmt: skip
                 r["rss_idle_mb"] = {str(k): round(v, 1) for k, v in idle[name].items()}
-                r["server_idle_mb"] = round(server_idle[name], 1)
+                r["server_idle_mb"] = server_idle[name]["pss_mb"]
+                r["server_idle_rss_sum_mb"] = server_idle[name]["rss_mb"]
                 results[(name, connections)] = r
                 log(
                     f"  {r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "

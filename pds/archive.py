@@ -21,7 +21,7 @@ import io
 import json
 import tarfile
 from collections.abc import Callable, Iterable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 from rdflib import Dataset, URIRef
@@ -207,7 +207,8 @@ def _read_members(source: IO[bytes]) -> dict[str, bytes]:
                     raise ArchiveError(f"refused: {name!r} is larger than {MAX_MEMBER_BYTES} bytes")
                 if name in members:
                     raise ArchiveError(f"refused: {name!r} appears twice in the archive")
-                members[name] = tar.extractfile(info).read()
+                # extractfile() gives None only for links and special files, refused above.
+                members[name] = cast(IO[bytes], tar.extractfile(info)).read()
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ArchiveError(f"not a pod export (.tar.gz): {exc}") from None
     return members
@@ -247,7 +248,7 @@ def _manifest(members: dict[str, bytes]) -> dict[str, Any]:
 
 def _documents(
     trig: bytes, manifest: dict, old_base: str, new_pod: PodRef, progress: Progress | None
-) -> dict[str, tuple[str, dt.datetime, dt.datetime]]:
+) -> dict[str, tuple[str, dt.datetime | None, dt.datetime | None]]:
     listed = {}
     try:
         for entry in manifest.get("resources", []):

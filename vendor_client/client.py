@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -40,11 +39,13 @@ class PodConfiguration:
 
     @property
     def resources(self) -> list[dict[str, Any]]:
-        return self.raw.get("resources", [])
+        resources: list[dict[str, Any]] = self.raw.get("resources", [])
+        return resources
 
     @property
     def terms(self) -> list[dict[str, Any]]:
-        return self.raw.get("terms", [])
+        terms: list[dict[str, Any]] = self.raw.get("terms", [])
+        return terms
 
     @property
     def required_terms(self) -> list[str]:
@@ -83,7 +84,9 @@ class PendingRequest:
 
     def status(self) -> dict[str, Any]:
         """The request's state as the pod reports it (readable only with our key)."""
-        return self.client._call("GET", self.status_url, auth=DPoPAuth(self.client.key)).json()
+        response = self.client._call("GET", self.status_url, auth=DPoPAuth(self.client.key))
+        status: dict[str, Any] = response.json()
+        return status
 
     def wait(
         self, timeout: float = 300.0, *, interval: float = 1.0, max_interval: float = 15.0
@@ -229,7 +232,8 @@ class PodClient:
             auth=DPoPAuth(self.key, grant.token),
             headers={"Accept": "application/ld+json"},
         )
-        return response.json()
+        document: dict[str, Any] = response.json()
+        return document
 
     def append(
         self, container: str, data: Graph | str, grant: Grant, *, slug: str | None = None
@@ -297,7 +301,7 @@ class PodClient:
         text = body.decode("ascii") if isinstance(body, bytes) else body
         return self.verify_pod_token(text.strip(), NOTIFICATION_TYP)
 
-    def _pod_key(self, kid: Any):
+    def _pod_key(self, kid: Any) -> Any:  # a cryptography public key, as PyJWK makes it
         for refresh in (False, True):
             if self._jwks is None or refresh:
                 self._jwks = self._call("GET", self.discover().raw["jwks_uri"]).json()
@@ -309,7 +313,12 @@ class PodClient:
     # -- transport -----------------------------------------------------------------------------
 
     def _call(
-        self, method: str, url: str, *, auth: Callable | None = None, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: requests.auth.AuthBase | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
         try:
             response = self.session.request(

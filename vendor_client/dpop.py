@@ -43,6 +43,8 @@ class DPoPAuth(requests.auth.AuthBase):
         self.access_token = access_token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if request.method is None or request.url is None:
+            raise ValueError("a DPoP proof needs the request's method and URL")
         request.headers["DPoP"] = make_proof(
             self.key, request.method, request.url, self.access_token
         )

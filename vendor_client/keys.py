@@ -56,7 +56,10 @@ class VendorKey:
 
     @classmethod
     def from_pem(cls, pem: bytes, password: bytes | None = None) -> VendorKey:
-        return cls(serialization.load_pem_private_key(pem, password))
+        key = serialization.load_pem_private_key(pem, password)
+        if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+            raise ValueError("the key must be an Ed25519 or a P-256 private key")
+        return cls(key)
 
     @classmethod
     def load(cls, path: str | Path, password: bytes | None = None) -> VendorKey:

@@ -104,7 +104,7 @@ def normalize_htu(url: str) -> str:
         return ""
     netloc = host if port in (None, default) else f"{host}:{port}"
 
-    def escape(match: re.Match) -> str:
+    def escape(match: re.Match[str]) -> str:
         char = unquote(match.group(0))
         return char if _UNRESERVED.fullmatch(char) else match.group(0).upper()
 

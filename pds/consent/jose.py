@@ -31,14 +31,18 @@ def b64url(data: bytes) -> str:
 
 def thumbprint(jwk: dict[str, Any]) -> str:
     """RFC 7638 SHA-256 thumbprint: the required members, sorted, no whitespace."""
-    members = _THUMBPRINT_MEMBERS.get(jwk.get("kty"))
+    kty = jwk.get("kty")
+    members = _THUMBPRINT_MEMBERS.get(kty) if isinstance(kty, str) else None
     if members is None or not all(isinstance(jwk.get(m), str) for m in members):
         raise InvalidInput("the JWK is not an Ed25519 (OKP) or P-256 (EC) public key")
     canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
     return b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def public_key(jwk: Any, alg: Any):
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+
+def public_key(jwk: Any, alg: Any) -> PublicKey:
     """The verification key for `jwk` if it is a public key of the kind `alg` requires."""
     if alg not in ALGORITHMS:
         raise InvalidInput(f"algorithm {alg!r} is not accepted: use one of {', '.join(ALGORITHMS)}")
@@ -52,22 +56,27 @@ def public_key(jwk: Any, alg: Any):
             f"{alg} needs a {crv} key ({kty}), not {jwk.get('kty')!r}/{jwk.get('crv')!r}"
         )
     try:
-        return jwt.PyJWK(jwk, algorithm=alg).key
+        key = jwt.PyJWK(jwk, algorithm=alg).key
     except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
         raise InvalidInput(f"the jwk is not a valid {crv} public key: {exc}") from None
+    if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
+        raise InvalidInput(f"the jwk is not a {crv} public key")
+    return key
 
 
 def public_jwk(key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> dict[str, str]:
     """The public half of a private key as a JWK."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        return json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
-    return json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+        jwk: dict[str, str] = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key()))
+    else:
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    return jwk
 
 
 def unverified_header(token: str) -> dict[str, Any]:
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.DecodeError as exc:
+        header: dict[str, Any] = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError as exc:  # DecodeError, and a header PyJWT itself refuses
         raise InvalidInput(f"not a compact JWS: {exc}") from None
     return header
 

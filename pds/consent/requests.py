@@ -90,6 +90,8 @@ class AccessRequests:
         if header.get("typ") != REQUEST_TYP:
             raise InvalidInput(f"the request's typ header must be {REQUEST_TYP!r}")
         vendor_jwk = header.get("jwk")
+        if not isinstance(vendor_jwk, dict):
+            raise InvalidInput("the request's header must carry the vendor's public key (jwk)")
         key = jose.public_key(vendor_jwk, header.get("alg"))
         vendor_id = jose.thumbprint(vendor_jwk)
         now = self.ctx.clock()

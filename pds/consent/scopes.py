@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import cache
 from typing import Any
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import SH
 
 from pds import schemas
@@ -52,25 +53,28 @@ class Scope:
 
 def fields_of(resource: str) -> list[dict[str, str]]:
     """The fields of a typed resource: predicate IRI, human name and help text, in form order."""
+    return [dict(f) for f in _fields_of(resource)]
+
+
+@cache
+def _fields_of(resource: str) -> tuple[dict[str, str], ...]:
     shape = schemas.shape_for_path(resource)
     if shape is None:
-        return []
+        return ()
     shapes = schemas.shapes_graph()
-    out = []
+    ordered: list[tuple[float, dict[str, str]]] = []
     for prop in shapes.objects(shape, SH.property):
         path = shapes.value(prop, SH.path)
         if isinstance(path, URIRef):
             order = shapes.value(prop, SH.order)
-            out.append(
-                {
-                    "iri": str(path),
-                    "name": str(shapes.value(prop, SH.name) or path),
-                    "description": str(shapes.value(prop, SH.description) or ""),
-                    "_order": float(order) if order is not None else 1e9,
-                }
-            )
-    out.sort(key=lambda f: f.pop("_order"))
-    return out
+            field = {
+                "iri": str(path),
+                "name": str(shapes.value(prop, SH.name) or path),
+                "description": str(shapes.value(prop, SH.description) or ""),
+            }
+            ordered.append((float(order) if isinstance(order, Literal) else 1e9, field))
+    ordered.sort(key=lambda pair: pair[0])
+    return tuple(field for _order, field in ordered)
 
 
 def catalogue(vendor_id: str | None = None) -> list[dict[str, Any]]:

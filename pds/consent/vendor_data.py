@@ -54,6 +54,7 @@ class Admission:
 
     grant: VerifiedGrant
     scope: Scope
+    path: str
     etag: str | None
 
 
@@ -68,14 +69,17 @@ class VendorData:
         self.ctx = ctx
         self.grants = grants
 
-    def read(self, call: VendorCall, media_type: str) -> Representation:
-        """The document (or listing) at `call.path`, limited to the fields the grant allows."""
-        admitted = self._admit(call, READ, Action.DATA_READ)
-        if admitted.etag is None and not is_container(call.path):
-            raise ResourceNotFound(f"there is no resource at {call.path}")
+    def admit_read(self, call: VendorCall) -> Admission:
+        """Let a read through its grant, or raise; audited either way (before negotiation)."""
+        return self._admit(call, READ, Action.DATA_READ)
+
+    def represent(self, admitted: Admission, media_type: str) -> Representation:
+        """The admitted document (or listing), limited to the fields the grant allows."""
+        if admitted.etag is None and not is_container(admitted.path):
+            raise ResourceNotFound(f"there is no resource at {admitted.path}")
         return self.ctx.documents.represent(
             self.ctx.ref,
-            call.path,
+            admitted.path,
             media_type,
             etag=admitted.etag,
             fields=admitted.scope.fields,
@@ -184,14 +188,14 @@ class VendorData:
             path=call.path if valid else None,
             refusal=refusal,
         )
-        error = _refused_because(check, in_scope, mode, call.path)
+        refused = _refused_because(check, in_scope, mode, call.path)
         if secrets.randbelow(SWEEP_ONE_IN) == 0:
             with self.ctx.store.access_records() as conn:
                 replay.forget_expired(conn, self.ctx.clock())
-        if error is not None:
-            raise error
+        if refused is not None:
+            raise refused
         assert scope is not None
-        return Admission(grant, scope, check.etag)
+        return Admission(grant, scope, call.path, check.etag)
 
     def _check_proof(self, grant: VerifiedGrant, token: str, call: VendorCall) -> VerifiedProof:
         verified = verify_proof(

@@ -21,7 +21,7 @@ def validate(graph: Graph, path: str) -> None:
         return
     shapes = schemas.shapes_graph()
     target = shapes.value(shape, SH.targetClass)
-    if target is not None and (None, RDF.type, target) not in graph:
+    if isinstance(target, URIRef) and (None, RDF.type, target) not in graph:
         label = shapes.value(shape, SH.name) or shapes.qname(target)
         raise ShapeViolation(
             [

@@ -75,10 +75,12 @@ def _resource_types() -> tuple[dict[str, URIRef], tuple[tuple[str, URIRef], ...]
     exact: dict[str, URIRef] = {}
     prefixes: list[tuple[str, URIRef]] = []
     for resource_type, shape in graph.subject_objects(VOCAB.shape):
+        if not isinstance(shape, URIRef):
+            raise ValueError(f"resource-types.ttl: the shape of {resource_type} is not an IRI")
         for path in graph.objects(resource_type, VOCAB.path):
-            exact[str(path)] = URIRef(shape)
+            exact[str(path)] = shape
         for prefix in graph.objects(resource_type, VOCAB.pathPrefix):
-            prefixes.append((str(prefix), URIRef(shape)))
+            prefixes.append((str(prefix), shape))
     prefixes.sort(key=lambda entry: len(entry[0]), reverse=True)
     return exact, tuple(prefixes)
 

@@ -67,7 +67,10 @@ def create_app(
     app.url_map.merge_slashes = False
     if settings.trusted_proxies:
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+        # Flask's documented way to add WSGI middleware; mypy forbids replacing a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n
+        )
 
     _ = pod.signing_kid  # the first signing key is made now, never inside a transaction
     app.extensions["pds.pod"] = pod

@@ -73,11 +73,11 @@ def _answer(representation: Representation) -> Response:
 @bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["GET", "HEAD"])
 def read(_subpath: str = ""):
     call = _vendor_call()
-    media_type = negotiate()
     pod = current_pod()
     if call is not None:
-        return _answer(pod.vendor_data.read(call, media_type))
-    return _answer(pod.data.represent(_path(), media_type))
+        admitted = pod.vendor_data.admit_read(call)  # audited before anything else can refuse
+        return _answer(pod.vendor_data.represent(admitted, negotiate()))
+    return _answer(pod.data.represent(_path(), negotiate()))
 
 
 @bp.route(DATA_PREFIX + "/", methods=["POST"], strict_slashes=False)

@@ -28,9 +28,9 @@ def submit_request():
             "send the signed access request as application/jwt",
             headers={"Accept-Post": JWT_MEDIA_TYPE},
         )
-    body = read_body()
+    raw = read_body()
     try:
-        signed = body.decode("ascii").strip()
+        signed = raw.decode("ascii").strip()
     except UnicodeDecodeError:
         raise Problem(
             400,

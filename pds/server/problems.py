@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from pds import consent, resources
 from pds.consent.jose import ALGORITHMS
@@ -72,7 +72,7 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
 }
 
 
-_DPOP_ERRORS = {
+_DPOP_ERRORS: dict[type[Exception], str] = {
     consent.InvalidProof: "invalid_dpop_proof",
     consent.InvalidGrant: "invalid_token",
     consent.InsufficientScope: "insufficient_scope",
@@ -101,7 +101,8 @@ def _from_domain(error: Exception) -> Response:
             break
     else:  # pragma: no cover - every domain base class is mapped
         raise error
-    headers, extra = {}, {}
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
     if isinstance(error, consent.NotAuthenticated | consent.InvalidCredentials):
         challenge = 'Bearer realm="pod"'
         if isinstance(error, consent.InvalidCredentials):
@@ -146,7 +147,7 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):
         slug = (error.name or "error").lower().replace(" ", "-")
         response = problem_response(error.code or 500, slug, error.name, error.description or "")
-        if error.code == 405 and error.valid_methods:
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 

@@ -89,8 +89,8 @@ def schema_revision(engine: sa.Engine) -> tuple[str | None, str]:
     return current, SCHEMA_HEAD
 
 
-def migration_head() -> str:
-    """The head revision according to the migration scripts (Alembic)."""
+def migration_head() -> str | None:
+    """The head revision according to the migration scripts (Alembic); None if there are none."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()

@@ -58,8 +58,9 @@ def recent(
     query = sa.select(sa.func.count(), sa.func.min(t.c.created_at)).where(
         t.c.pod_id == pod_id, t.c.vendor_id == vendor_id, t.c.created_at >= since
     )
+    # min() takes its argument's type (UTCDateTime), so `oldest` comes back already aware.
     count, oldest = conn.execute(query).one()
-    return count, t.c.created_at.type.process_result_value(oldest, conn.dialect)
+    return count, oldest
 
 
 def decide(

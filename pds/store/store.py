@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.pool import PoolProxiedConnection
 
 from pds.store.engine import open_engine
 
@@ -124,10 +125,11 @@ class Store:
         with self._turn():
             pooled = self.engine.raw_connection()
             try:
+                connection = _driver(pooled)
                 if pooled.info.get("pds_synchronous") != "NORMAL":
-                    pooled.driver_connection.execute("PRAGMA synchronous=NORMAL")
+                    connection.execute("PRAGMA synchronous=NORMAL")
                     pooled.info["pds_synchronous"] = "NORMAL"
-                cursor = pooled.driver_connection.cursor()
+                cursor = connection.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
                     yield cursor
@@ -143,7 +145,7 @@ class Store:
         """PostgreSQL only: a driver cursor whose statements each commit on their own, without
         waiting for the disk: one round trip per statement (for the hot path)."""
         pooled = self._quick().raw_connection()
-        connection = pooled.driver_connection
+        connection = _driver(pooled)
         try:
             connection.autocommit = True
             with connection.cursor() as cursor:
@@ -170,3 +172,11 @@ class Store:
         self.engine.dispose()
         if self._quick_engine is not None:
             self._quick_engine.dispose()
+
+
+def _driver(pooled: PoolProxiedConnection) -> Any:
+    """The driver's own connection (sqlite3 or psycopg) behind a pooled one."""
+    connection = pooled.driver_connection
+    if connection is None:  # only after the pool invalidated it
+        raise RuntimeError("the pooled connection was closed")
+    return connection

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import (
     Blueprint,
     Response,
@@ -45,9 +47,9 @@ def front_door():
 
 @root.get("/favicon.ico")
 def favicon():
-    return send_from_directory(
-        bp.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
-    )
+    # bp is made with static_folder="static" above, so the folder is never None.
+    folder = cast(str, bp.static_folder)
+    return send_from_directory(folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 PAGE_CSP = (
@@ -82,15 +84,15 @@ def _template_helpers():
     }
 
 
-def _error_page(error: Exception, status: int):
-    return render_template("error.html", message=str(error)), status
+def _error_page(message: str, status: int):
+    return render_template("error.html", message=message), status
 
 
 @bp.errorhandler(ConsentError)
 @bp.errorhandler(ResourceError)
 def _domain_error(error: Exception):
     status = next((STATUS[c][0] for c in type(error).__mro__ if c in STATUS), 400)
-    return _error_page(error, status)
+    return _error_page(str(error), status)
 
 
 @bp.errorhandler(HTTPException)

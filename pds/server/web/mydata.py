@@ -194,7 +194,8 @@ def _things(graph: Graph, document_iri: str) -> list[Thing]:
                 shown = (titles[value], "#" + anchors[value])
             else:
                 shown = (_words(value), "")
-            facts.setdefault(label_of(predicate), []).append(shown)
+            name = label_of(predicate) if isinstance(predicate, URIRef) else str(predicate)
+            facts.setdefault(name, []).append(shown)
         things.append(Thing(anchors[subject], titles[subject], list(facts.items())))
     return things
 

@@ -6,8 +6,9 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
+from typing import TypedDict
 
-from rdflib import RDFS, Graph, Namespace, URIRef
+from rdflib import RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH, XSD
 
@@ -95,6 +96,17 @@ class FormModel:
     fields: tuple[Field, ...]
 
 
+class _Common(TypedDict):
+    """What every kind of field has, read once before the kind-specific parts."""
+
+    key: str
+    predicate: URIRef
+    label: str
+    help: str
+    repeating: bool
+    required: bool
+
+
 # -- the model, from the shapes ----------------------------------------------------------------
 
 
@@ -106,12 +118,15 @@ def form_model(path: str) -> FormModel:
         raise LookupError(f"{path} has no shape, so no form")
     shapes = schemas.shapes_graph()
     label = _text(shapes, shape, RDFS.label) or path.strip("/")
+    target_class = shapes.value(shape, SH.targetClass)
+    if not isinstance(target_class, URIRef):
+        raise LookupError(f"{shape} has no sh:targetClass, so a new document could not be typed")
     return FormModel(
         key=path.strip("/").replace("/", "-"),
         path=path,
         title=f"Your {label[:1].lower()}{label[1:]}",
         intro=_text(shapes, shape, RDFS.comment),
-        target_class=shapes.value(shape, SH.targetClass),
+        target_class=target_class,
         main_fragment=_MAIN_FRAGMENTS.get(shape, "it"),
         fields=_fields(shapes, shape, nested=False),
     )
@@ -120,7 +135,7 @@ def form_model(path: str) -> FormModel:
 def _fields(shapes: Graph, shape: URIRef, nested: bool) -> tuple[Field, ...]:
     properties = sorted(
         shapes.objects(shape, SH.property),
-        key=lambda p: float(shapes.value(p, SH.order) or 1e9),
+        key=lambda p: _order(shapes.value(p, SH.order)),
     )
     fields: list[Field] = []
     for prop in properties:
@@ -138,14 +153,14 @@ def _field(shapes: Graph, prop) -> Field | None:
     if not isinstance(predicate, URIRef):
         return None  # property paths (sequences, inverses) have no form
     max_count = shapes.value(prop, SH.maxCount)
-    common = {
-        "key": local_name(predicate),
-        "predicate": predicate,
-        "label": _text(shapes, prop, SH.name) or local_name(predicate),
-        "help": _text(shapes, prop, SH.description),
-        "repeating": max_count is None or int(max_count) > 1,
-        "required": int(shapes.value(prop, SH.minCount) or 0) > 0,
-    }
+    common = _Common(
+        key=local_name(predicate),
+        predicate=predicate,
+        label=_text(shapes, prop, SH.name) or local_name(predicate),
+        help=_text(shapes, prop, SH.description),
+        repeating=max_count is None or int(max_count) > 1,
+        required=int(shapes.value(prop, SH.minCount) or 0) > 0,
+    )
     node_shape = shapes.value(prop, SH.node)
     if node_shape is not None:
         return Field(
@@ -184,12 +199,18 @@ def _field(shapes: Graph, prop) -> Field | None:
 def _text(graph: Graph, subject, predicate) -> str:
     values = list(graph.objects(subject, predicate))
     english = [v for v in values if getattr(v, "language", None) in ("en", None)]
-    return str((english or values or [""])[0])
+    first = english or values
+    return str(first[0]) if first else ""
 
 
 def _range(shapes: Graph, predicate: URIRef) -> URIRef | None:
     value = shapes.value(predicate, RDFS.range)
     return value if isinstance(value, URIRef) and not value.startswith(str(XSD)) else None
+
+
+def _order(value) -> float:
+    """The sh:order of a property; properties without one come last."""
+    return float(value) if isinstance(value, Literal) else 1e9
 
 
 def _int(value) -> int | None:

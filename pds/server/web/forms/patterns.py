@@ -33,8 +33,8 @@ def html_pattern(regex: str, flags=None) -> str | None:
             i += 2
         elif char == "[":
             end = _class_end(body, i)
-            atom = _char_class(body[i + 1 : end]) if end else None
-            if atom is None:
+            atom = _char_class(body[i + 1 : end]) if end is not None else None
+            if end is None or atom is None:
                 return None
             out.append(atom)
             i = end + 1

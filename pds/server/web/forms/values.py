@@ -111,7 +111,9 @@ def graph_from_values(
 def _terms(field: Field, values: FormValues) -> list[Literal | URIRef]:
     if field.kind == CHOICE:
         allowed = {c.value for c in field.choices}
-        chosen = [URIRef(v) for v in values.get(field.key, ()) if v in allowed]
+        chosen: list[Literal | URIRef] = [
+            URIRef(v) for v in values.get(field.key, ()) if v in allowed
+        ]
         return chosen if field.repeating else chosen[:1]
     if field.kind == CHECKBOX:
         if "true" in values.get(field.key, ()):
