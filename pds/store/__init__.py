@@ -1,7 +1,9 @@
-"""Persistence: pods, RDF resource rows, owner tokens and audit events, on SQLite or PostgreSQL.
+"""Persistence on SQLite (embedded) or PostgreSQL (providers): one module per kind of row.
 
-Callers open a transaction with ``Store.begin()`` and pass the connection to the functions of
-``pods``, ``resources``, ``tokens`` and ``audit``. Nothing here knows about HTTP.
+Callers (the use cases in ``pds.consent``) open a transaction with ``Store.begin()`` and pass
+the connection to the functions of ``pods``, ``resources``, ``tokens``, ``keys``, ``requests``,
+``grants``, ``replay``, ``outbox`` and ``audit``, which return frozen dataclasses;
+``vendor_reads`` is the hot path of vendor requests. Nothing here knows about HTTP or RDF.
 """
 
 from pds.store.engine import SchemaOutOfDate, migrate, open_engine, require_current_schema

@@ -1,0 +1,45 @@
+"""The floor for owner writes: PUT /data/profile parses the Turtle body with rdflib, answers 204.
+
+A Flask app under gunicorn with bench/minimal_app.py's settings (its MinimalServer: 2 sync
+workers, the pod's timeout and access log). No token check, no SHACL validation, no database,
+no audit event: what is left is the HTTP stack and the parse, which any pod must pay.
+
+Run by bench/owner_put.py:
+    python bench/bare_put_app.py --port 8001 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from flask import Flask, Response, request
+from minimal_app import MinimalServer
+from rdflib import Graph
+
+
+def create_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.put("/data/profile")
+    def put_profile():
+        # Relative IRIs resolve against the document's address, as in the pod.
+        Graph().parse(data=request.get_data(), format="turtle", publicID=request.base_url)
+        return Response(status=204)
+
+    return app
+
+
+class BarePutServer(MinimalServer):
+    def load(self):
+        return create_app()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    BarePutServer(parser.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()
