@@ -62,6 +62,7 @@ class Decisions:
         issued = self.ctx.clock().replace(microsecond=0)
         expires = issued + dt.timedelta(seconds=duration)
         status_list_url = self.ctx.base_url + STATUS_LIST_PATH
+        signing_key = self.ctx.keys.active  # loaded (or made) before the transaction, not in it
         with self.ctx.store.begin() as conn:
             index = pick_index(grant_rows.used_status_indexes(conn, self.ctx.id))
             claims = {
@@ -90,7 +91,6 @@ class Decisions:
                 issued_at=issued,
                 expires_at=expires,
             )
-            signing_key = self.ctx.keys.active
             if not request_rows.decide(conn, self.ctx.id, request.id, "approved", grant_id, issued):
                 raise AlreadyDecided("this request was decided meanwhile")
             grant_rows.add(
@@ -111,8 +111,9 @@ class Decisions:
                     revoked_by=None,
                     status_index=index,
                     kid=signing_key.kid,
-                    token=self.ctx.keys.sign(claims, GRANT_TYP),
-                    receipt=self.ctx.keys.sign(receipt, RECEIPT_TYP),
+                    # Signed by the key the row names, even if another process rotates now.
+                    token=self.ctx.keys.sign(claims, GRANT_TYP, signing_key),
+                    receipt=self.ctx.keys.sign(receipt, RECEIPT_TYP, signing_key),
                 ),
             )
             self.ctx.record(

@@ -94,8 +94,9 @@ class PodKeys:
             ]
         }
 
-    def sign(self, claims: dict[str, Any], typ: str) -> str:
-        key = self.active
+    def sign(self, claims: dict[str, Any], typ: str, key: SigningKey | None = None) -> str:
+        """A JWS of `claims` by `key` (by default the active key, as it is now)."""
+        key = key or self.active
         return jwt.encode(
             claims, key.private_key, algorithm=key.alg, headers={"kid": key.kid, "typ": typ}
         )

@@ -36,6 +36,11 @@ from pds.store import grants as grant_rows
 SWEEP_ONE_IN = 500  # forget expired replay records on about one request in this many
 WRITE = "write"  # no grant mode allows it: vendors only read, or append new documents
 
+# Said the same wherever a grant or a proof is checked.
+UNKNOWN_GRANT = "the grant is unknown to this pod"
+REVOKED = "the grant was revoked"
+REPLAYED = "the DPoP proof was already used: make a new one per request"
+
 
 @dataclasses.dataclass(frozen=True)
 class VendorCall:
@@ -122,7 +127,7 @@ class VendorData:
             try:
                 replay.remember(conn, self.ctx.id, verified.replay_key, verified.expires_at)
             except AlreadyExists:
-                raise InvalidProof("the DPoP proof was already used") from None
+                raise InvalidProof(REPLAYED) from None
         return verified.jkt
 
     def authenticate(self, call: VendorCall) -> VerifiedGrant:
@@ -133,12 +138,12 @@ class VendorData:
         with self.ctx.store.access_records() as conn:
             try:
                 if grant_rows.is_revoked(conn, self.ctx.id, grant.id):
-                    raise GrantRevoked("the grant was revoked")
+                    raise GrantRevoked(REVOKED)
                 replay.remember(conn, self.ctx.id, verified.replay_key, verified.expires_at)
             except NotFound:
-                raise InvalidGrant("the grant is unknown to this pod") from None
+                raise InvalidGrant(UNKNOWN_GRANT) from None
             except AlreadyExists:
-                raise InvalidProof("the DPoP proof was already used") from None
+                raise InvalidProof(REPLAYED) from None
         return grant
 
     # -- admission -------------------------------------------------------------------------------
@@ -236,11 +241,11 @@ def _refused_because(
 ) -> ConsentError | None:
     """Why the request is refused, in the order the checks are made; None if it is allowed."""
     if not check.grant_found:
-        return InvalidGrant("the grant is unknown to this pod")
+        return InvalidGrant(UNKNOWN_GRANT)
     if check.revoked:
-        return GrantRevoked("the grant was revoked")
+        return GrantRevoked(REVOKED)
     if check.replayed:
-        return InvalidProof("the DPoP proof was already used: make a new one per request")
+        return InvalidProof(REPLAYED)
     if not in_scope:  # the same answer whether or not something exists at the path
         return InsufficientScope(f"the grant does not allow {mode} on {path}")
     return None

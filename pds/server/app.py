@@ -7,7 +7,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from pds.consent import Store, open_pod
+from pds.consent import Pod, Store, open_pod
 from pds.server import data, grants_api, owner_api, owner_grants, problems, web, wellknown
 from pds.settings import Settings, ensure_secret_key
 
@@ -34,14 +34,16 @@ def create_app(
     settings: Settings,
     *,
     store: Store | None = None,
+    pod: Pod | None = None,
     password_hasher: argon2.PasswordHasher | None = None,
 ) -> Flask:
     """Build the pod's app. The database must be migrated (`pds migrate` or `pds init`).
 
-    `store` lets tests share one database between the app and themselves.
+    `pod`: the pod `settings` name, already opened (by `pds serve`); else it is opened here, in
+    `store` if given (tests share one database between the app and themselves).
     """
     settings = ensure_secret_key(settings)
-    pod = open_pod(
+    pod = pod or open_pod(
         store or settings.effective_database_url,
         settings.pod,
         settings.effective_base_url,

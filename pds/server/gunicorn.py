@@ -12,12 +12,14 @@ import gc
 
 from gunicorn.app.base import BaseApplication
 
+from pds.consent import Pod
 from pds.settings import Settings
 
 
 class PodServer(BaseApplication):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, pod: Pod):
         self.settings = settings
+        self.pod = pod  # opened by `pds serve`: the app serves it
         super().__init__()
 
     def load_config(self) -> None:
@@ -41,20 +43,19 @@ class PodServer(BaseApplication):
 
     def load(self):
         from pds.server.app import create_app
-        from pds.server.current import current_pod
 
-        app = create_app(self.settings)
+        app = create_app(self.settings, pod=self.pod)
         # One request in the master, so that every worker starts with what the first request
         # loads (lazy imports, parsed shapes and purposes) already there, and shared.
         app.test_client().get("/.well-known/pds-configuration")
-        with app.app_context():
-            current_pod().close()  # connections are opened again, per worker, after the fork
-        # What exists now stays shared with the workers: keep the collector from touching it
-        # (and so copying its pages into every worker).
-        gc.collect()
+        self.pod.close()  # connections are opened again, per worker, after the fork
+        # What exists now stays shared with the workers: the collector never touches it (and
+        # so never copies its pages into a worker). `pds serve` turned the collector off while
+        # this was built (see pds.cli.serve); it runs again from here on, on newer objects only.
         gc.freeze()
+        gc.enable()
         return app
 
 
-def serve(settings: Settings) -> None:
-    PodServer(settings).run()
+def serve(settings: Settings, pod: Pod) -> None:
+    PodServer(settings, pod).run()
