@@ -6,6 +6,7 @@ import datetime as dt
 
 from pds.consent.audit import Action, AuditEvent
 from pds.consent.context import PodContext
+from pds.consent.inputs import plain_text
 from pds.store import audit as rows
 
 MAX_EVENTS = 5000
@@ -29,6 +30,15 @@ class Activity:
         limit: int = 100,
     ) -> list[AuditEvent]:
         """Events matching every filter given; `before_id` pages backwards."""
+        for name, value in (
+            ("actor", actor),
+            ("action", action),
+            ("outcome", outcome),
+            ("resource", resource),
+            ("grant", grant_id),
+        ):
+            if value is not None:
+                plain_text(value, f"the {name} filter")
         with self.ctx.store.read() as conn:
             found = rows.query(
                 conn,

@@ -58,8 +58,10 @@ class GrantVerifier:
     def _verify_signature(self, token: str) -> VerifiedGrant:
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
+        except jwt.DecodeError:
             raise InvalidGrant("the grant is not a JWT") from None
+        except jwt.InvalidTokenError as exc:  # a header PyJWT refuses: crit, a kid not a string
+            raise InvalidGrant(f"the grant is not a valid JWT: {exc}") from None
         if header.get("typ") != GRANT_TYP:
             raise InvalidGrant(f"the token is not a grant (typ must be {GRANT_TYP!r})")
         key = self.keys.verification_key(header.get("kid"))
@@ -82,6 +84,8 @@ class GrantVerifier:
         cnf = claims.get("cnf")
         if not isinstance(cnf, dict) or not isinstance(cnf.get("jkt"), str):
             raise InvalidGrant("the grant is not bound to a key (cnf.jkt)")
+        if not isinstance(claims["exp"], int) or isinstance(claims["exp"], bool):
+            raise InvalidGrant("the grant's exp is not a number of seconds")
         return VerifiedGrant(
             id=claims["jti"],
             vendor_id=claims["sub"],

@@ -16,6 +16,7 @@ from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import GrantNotFound, InsufficientScope
 from pds.consent.grant_tokens import VerifiedGrant
+from pds.consent.inputs import is_id
 from pds.consent.scopes import Scope, scopes_from_json
 from pds.consent.status_list import credential
 from pds.store import NotFound
@@ -72,6 +73,8 @@ class Grants:
         return self.ctx.clock()
 
     def get(self, grant_id: str) -> Grant:
+        if not is_id(grant_id):
+            raise GrantNotFound(f"there is no grant {grant_id!r}")
         with self.ctx.store.read() as conn:
             try:
                 return Grant.from_row(rows.get(conn, self.ctx.id, grant_id), self.now())

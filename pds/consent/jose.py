@@ -8,12 +8,17 @@ used as a shared secret).
 from __future__ import annotations
 
 import base64
+import binascii
+import dataclasses
 import hashlib
 import json
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from pds.consent.errors import InvalidInput
 
@@ -83,3 +88,65 @@ def unverified_header(token: str) -> dict[str, Any]:
 
 def sha256_b64url(text: str) -> str:
     return b64url(hashlib.sha256(text.encode("ascii")).digest())
+
+
+# -- compact JWS, decoded once ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CompactJWS:
+    """A compact JWS (RFC 7515 7.1) taken apart, its signature not yet checked."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def parse_compact(token: str) -> CompactJWS:
+    """The three parts of `token`, strictly: base64url without padding, JSON objects.
+
+    A `crit` header is refused (RFC 7515 4.1.11): this pod understands no extension.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidInput("not a compact JWS: it needs three parts separated by dots")
+    try:
+        header = json.loads(_b64url_decode(parts[0]))
+        payload = json.loads(_b64url_decode(parts[1]))
+        signature = _b64url_decode(parts[2])
+    except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error and JSON errors are too
+        raise InvalidInput(f"not a compact JWS: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise InvalidInput("not a compact JWS: the header and payload must be JSON objects")
+    if "crit" in header:
+        raise InvalidInput("the JWS header lists critical extensions (crit) this pod lacks")
+    if not isinstance(header.get("kid", ""), str):
+        raise InvalidInput("the JWS header's kid must be a string")
+    return CompactJWS(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+
+
+def verify_signature(jws: CompactJWS, key: PublicKey, alg: str) -> None:
+    """Raise InvalidInput unless `key` signed `jws` with `alg` (one of ALGORITHMS)."""
+    try:
+        if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(jws.signature, jws.signing_input)
+            return
+        if alg == "ES256" and isinstance(key, ec.EllipticCurvePublicKey):
+            if len(jws.signature) != 64:  # R || S, 32 bytes each (RFC 7518 3.4)
+                raise InvalidSignature
+            r, s = (int.from_bytes(jws.signature[i : i + 32], "big") for i in (0, 32))
+            key.verify(encode_dss_signature(r, s), jws.signing_input, ec.ECDSA(hashes.SHA256()))
+            return
+    except InvalidSignature:
+        raise InvalidInput("Signature verification failed") from None
+    raise InvalidInput(f"a {type(key).__name__} cannot verify {alg}")
+
+
+def _b64url_decode(segment: str) -> bytes:
+    if "=" in segment:
+        raise ValueError("base64url in JWS has no padding")
+    try:
+        return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"invalid base64url: {exc}") from None

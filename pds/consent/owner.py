@@ -29,6 +29,7 @@ from pds.consent.errors import (
     UnknownToken,
     WeakPassword,
 )
+from pds.consent.inputs import is_id, plain_text
 from pds.store import NotFound, audit, pods, tokens
 
 TOKEN_PREFIX = "pds_"  # noqa: S105 - a public marker, not a secret
@@ -190,7 +191,7 @@ class OwnerAccount:
 
     def create_token(self, name: str) -> tuple[ApiToken, str]:
         """A new API token. The secret string is returned once and never stored."""
-        name = name.strip()
+        name = plain_text(name.strip(), "a token's name")
         if not name or len(name) > 200:
             raise InvalidInput("a token needs a name of 1 to 200 characters")
         token_id = secrets.token_hex(8)
@@ -213,6 +214,8 @@ class OwnerAccount:
             return [_token_view(r) for r in tokens.list_all(conn, self.ctx.id)]
 
     def revoke_token(self, token_id: str) -> None:
+        if not is_id(token_id):
+            raise UnknownToken(f"there is no token {token_id!r}")
         with self.store.begin() as conn:
             try:
                 tokens.revoke(conn, self.ctx.id, token_id, self.ctx.clock())
@@ -228,6 +231,8 @@ class OwnerAccount:
         if not presented.startswith(TOKEN_PREFIX) or len(parts) != 2 or len(presented) > 200:
             raise InvalidCredentials("the token is malformed: owner tokens start with 'pds_'")
         token_id, secret = parts
+        if not is_id(token_id):
+            raise InvalidCredentials("the token is unknown")
         with self.store.read() as conn:
             try:
                 row = tokens.get(conn, self.ctx.id, token_id)

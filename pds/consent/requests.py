@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
+import math
 import secrets
 from functools import cache
 from typing import Any
@@ -20,6 +21,7 @@ from pds.consent import jose, scopes, terms
 from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
+from pds.consent.inputs import is_id
 from pds.consent.scopes import Scope
 from pds.store import AlreadyExists, NotFound, pods, replay
 from pds.store import requests as rows
@@ -106,6 +108,8 @@ class AccessRequests:
             )
         except jwt.InvalidTokenError as exc:
             raise InvalidInput(f"the request's signature or claims are invalid: {exc}") from None
+        if not (_is_time(claims["iat"]) and _is_time(claims["exp"])):
+            raise InvalidInput("the request's iat and exp must be numbers (seconds since 1970)")
         if (
             claims["exp"] - claims["iat"] > MAX_REQUEST_LIFETIME
             or claims["iat"] > now.timestamp() + 30
@@ -168,6 +172,8 @@ class AccessRequests:
         return AccessRequest.from_row(row)
 
     def get(self, request_id: str) -> AccessRequest:
+        if not is_id(request_id):
+            raise RequestNotFound(f"there is no access request {request_id!r}")
         with self.ctx.store.read() as conn:
             try:
                 return AccessRequest.from_row(rows.get(conn, self.ctx.id, request_id))
@@ -217,6 +223,11 @@ class AccessRequests:
         if not allow_private and _is_private_literal(parts.hostname):
             raise InvalidInput("callback must not point to a private or local address")
         return raw
+
+
+def _is_time(value: object) -> bool:
+    """A NumericDate (RFC 7519 2): a finite number, not a string PyJWT happened to accept."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_private_literal(host: str) -> bool:

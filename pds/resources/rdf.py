@@ -81,6 +81,16 @@ def parse(body: bytes, media_type: str, base: str) -> Graph:
         raise RDFSyntaxError(str(exc), _first_bad_ntriples_line(text, base)) from None
     except (ValueError, TypeError, AssertionError) as exc:  # rdflib's parsers also raise these
         raise RDFSyntaxError(str(exc) or type(exc).__name__) from None
+    except RecursionError:
+        raise RDFSyntaxError("blank nodes or lists are nested too deeply to read") from None
+    return refuse_nul(graph)
+
+
+def refuse_nul(graph: Graph) -> Graph:  # also after a SPARQL Update (see documents.patch)
+    """`graph`, unless a term holds U+0000 (written as \\u0000, say): no store keeps it."""
+    for triple in graph:
+        if any("\x00" in str(term) for term in triple):
+            raise RDFSyntaxError("the data holds a NUL character (U+0000), which is not allowed")
     return graph
 
 
@@ -98,7 +108,7 @@ def _parse_jsonld(graph: Graph, text: str, base: str) -> Graph:
         graph.parse(data=document, format="json-ld", base=base)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RDFSyntaxError(f"invalid JSON-LD: {exc}") from None
-    return graph
+    return refuse_nul(graph)
 
 
 def _depth(node, level: int = 1) -> int:
