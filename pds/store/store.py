@@ -120,16 +120,17 @@ class Store:
     def raw_write(self) -> Iterator[Any]:
         """SQLite only: a driver cursor in a non-durable write transaction (for the hot path).
 
-        The same turn-taking and sync level as `begin(durable=False)`, without SQLAlchemy.
+        The same turn-taking and sync level as `begin(durable=False)`, without SQLAlchemy. Only
+        the transaction itself takes the turn: the other writers wait for nothing else.
         """
-        with self._turn():
-            pooled = self.engine.raw_connection()
-            try:
-                connection = _driver(pooled)
-                if pooled.info.get("pds_synchronous") != "NORMAL":
-                    connection.execute("PRAGMA synchronous=NORMAL")
-                    pooled.info["pds_synchronous"] = "NORMAL"
-                cursor = connection.cursor()
+        pooled = self.engine.raw_connection()
+        try:
+            connection = _driver(pooled)
+            if pooled.info.get("pds_synchronous") != "NORMAL":
+                connection.execute("PRAGMA synchronous=NORMAL")
+                pooled.info["pds_synchronous"] = "NORMAL"
+            cursor = connection.cursor()
+            with self._turn():
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
                     yield cursor
@@ -137,8 +138,8 @@ class Store:
                     cursor.execute("ROLLBACK")
                     raise
                 cursor.execute("COMMIT")
-            finally:
-                pooled.close()
+        finally:
+            pooled.close()
 
     @contextlib.contextmanager
     def raw_autocommit(self) -> Iterator[Any]:

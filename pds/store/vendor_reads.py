@@ -98,17 +98,19 @@ def _sqlite(
     refusal: Callable[[AccessCheck], Event | None],
 ) -> AccessCheck:
     pod_id = allowed["pod_id"]
+    # Made before the write turn is taken: the turn should last no longer than the statements.
+    lookup = (pod_id, allowed["grant_id"], pod_id, path)
+    proof = (pod_id, proof_hash, _sqlite_time(proof_expires_at))
+    allowed_row = _sqlite_event(allowed)
     with store.raw_write() as cursor:
-        revoked, etag = cursor.execute(
-            _SQLITE_LOOKUP, (pod_id, allowed["grant_id"], pod_id, path)
-        ).fetchone()
+        revoked, etag = cursor.execute(_SQLITE_LOOKUP, lookup).fetchone()
         found, remembered = revoked is not None, False
         if found and not revoked:
-            expires = _sqlite_time(proof_expires_at)
-            remembered = cursor.execute(_SQLITE_REMEMBER, (pod_id, proof_hash, expires)).rowcount
+            remembered = cursor.execute(_SQLITE_REMEMBER, proof).rowcount
         check = AccessCheck(found, bool(revoked), found and not revoked and not remembered, etag)
-        event = allowed if remembered and in_scope else refusal(check)
-        if event is not None:
+        if remembered and in_scope:
+            cursor.execute(_SQLITE_EVENT, allowed_row)
+        elif (event := refusal(check)) is not None:
             cursor.execute(_SQLITE_EVENT, _sqlite_event(event))
     return check
 

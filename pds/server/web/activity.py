@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 
-from pds.consent import AuditEvent
+from pds.consent import AuditEvent, Outcome
 from pds.server.web.words import actor_words
 
 DAYS = 14
@@ -47,7 +47,7 @@ def activity_chart(events: list[AuditEvent], names: dict[str, str], now: dt.date
     refused: Counter = Counter()
     for event in events:
         key = (event.actor, event.at.date())
-        (allowed if event.outcome == "allowed" else refused)[key] += 1
+        (refused if event.outcome == Outcome.REFUSED else allowed)[key] += 1
 
     # A typed function, not a lambda: mypy checks a lambda key with its argument as Any and
     # then picks dict.get's `-> str | None` overload.
