@@ -104,9 +104,13 @@ def _parse_jsonld(graph: Graph, text: str, base: str) -> Graph:
     if _depth(document) > MAX_JSON_DEPTH:
         raise RDFSyntaxError(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep")
     document = jsonld.localise(document)
+    if isinstance(document, list):
+        # A top-level array is a set of node objects (JSON-LD 1.1, 9.1), as pyoxigraph and
+        # jsonld.js write it: the same as a @graph of them, which rdflib takes.
+        document = {"@graph": document}
     try:
         graph.parse(data=document, format="json-ld", base=base)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise RDFSyntaxError(f"invalid JSON-LD: {exc}") from None
     return refuse_nul(graph)
 

@@ -67,6 +67,10 @@ def read_json() -> dict:
         raise Problem(
             400, "malformed-json", "Malformed JSON", f"the body is not JSON: {exc}"
         ) from None
+    except RecursionError:
+        raise Problem(
+            400, "malformed-json", "Malformed JSON", "the JSON is nested too deeply"
+        ) from None
     if not isinstance(value, dict):
         raise Problem(400, "malformed-json", "Malformed JSON", "the body must be a JSON object")
     return value
