@@ -17,6 +17,7 @@ from pds.resources.errors import (
     ShapeViolation,
     UnsupportedMediaType,
     UpdateRefused,
+    WriteContention,
 )
 from pds.resources.model import Change, Document, PodRef, Representation, document_etags
 from pds.resources.rdf import JSON_LD, MEDIA_TYPES, N_TRIPLES, TURTLE
@@ -44,5 +45,6 @@ __all__ = [
     "ShapeViolation",
     "UnsupportedMediaType",
     "UpdateRefused",
+    "WriteContention",
     "document_etags",
 ]

@@ -8,7 +8,9 @@ leaves the stored bytes untouched and two racing writers cannot both win.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import secrets
+import time
 
 import sqlalchemy as sa
 from rdflib import Graph
@@ -21,6 +23,7 @@ from pds.resources.errors import (
     NotADocument,
     ResourceExists,
     ResourceNotFound,
+    WriteContention,
 )
 from pds.resources.model import (
     ETAG_SUFFIX,
@@ -36,7 +39,7 @@ from pds.store import AlreadyExists, NotFound, PreconditionFailed, Store
 from pds.store import resources as rows
 
 ANY = "*"
-_WRITE_ATTEMPTS = 5
+_WRITE_ATTEMPTS = 8
 
 
 def to_storage(graph: Graph, pod: PodRef) -> str:
@@ -239,7 +242,8 @@ class Documents:
                 # the client must re-read; without one, last writer wins: try again.
                 if if_match is not None or if_none_match:
                     raise ETagMismatch(_stale(path, None)) from None
-        raise ETagMismatch(f"{path} is being changed by others too often: try again")
+                _pause(_attempt)
+        raise WriteContention(f"{path} is being changed by others too often: try again shortly")
 
     def patch(
         self,
@@ -276,7 +280,8 @@ class Documents:
             except (ETagMismatch, ResourceExists):
                 if if_match is not None:
                     raise
-        raise ETagMismatch(f"{path} is being changed by others too often: try again")
+                _pause(_attempt)
+        raise WriteContention(f"{path} is being changed by others too often: try again shortly")
 
     def delete(
         self,
@@ -317,6 +322,12 @@ class Documents:
         paths.check_path(path)
         if paths.is_container(path):
             raise NotADocument(f"{path} is a container: write documents inside it")
+
+
+def _pause(attempt: int) -> None:
+    """After a lost compare-and-swap: wait a moment that grows, and differs per writer, so that
+    writers of one document do not keep colliding."""
+    time.sleep(random.uniform(0, 0.005 * 2**attempt))
 
 
 def _slug(hint: str | None) -> str | None:

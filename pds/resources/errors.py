@@ -25,6 +25,12 @@ class ETagMismatch(ResourceError):
     """If-Match named a version that is no longer current."""
 
 
+class WriteContention(ResourceError):
+    """A write without a precondition kept losing to concurrent writers: try again shortly."""
+
+    retry_after = 1  # seconds
+
+
 class NotADocument(ResourceError):
     """The path names a container: containers are listed, not written."""
 

@@ -51,6 +51,7 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     resources.UnsupportedMediaType: (415, "unsupported-media-type", "Unsupported media type"),
     resources.UpdateRefused: (422, "update-refused", "SPARQL Update refused"),
     resources.ShapeViolation: (422, "shape-violation", "The data does not fit its shape"),
+    resources.WriteContention: (503, "write-contention", "Too many concurrent changes"),
     consent.NotAuthenticated: (401, "unauthenticated", "Authentication required"),
     consent.InvalidCredentials: (401, "invalid-credentials", "Invalid credentials"),
     consent.InvalidSetupCode: (403, "invalid-setup-code", "Invalid setup code"),
@@ -120,7 +121,7 @@ def _from_domain(error: Exception) -> Response:
             f'DPoP algs="{" ".join(ALGORITHMS)}", error="{dpop_error}", '
             f'error_description="{description}"'
         )
-    if isinstance(error, consent.TooManyAttempts):
+    if isinstance(error, consent.TooManyAttempts | resources.WriteContention):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, resources.ShapeViolation):
         extra["violations"] = error.violations
