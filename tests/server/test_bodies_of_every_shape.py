@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from rdflib import Graph, Literal, URIRef
 
-from tests.server.vendor_setup import EMAIL, new_vendor, stored
+from tests.server.vendor_setup import EMAIL, TURTLE, new_vendor, stored
 
 SCHEMA = "https://schema.org/"
 
@@ -62,3 +63,27 @@ def test_an_approval_nested_100000_deep_is_refused_and_the_request_stays_pending
         "pending"
     )
     assert stored(server) == before
+
+
+@pytest.mark.parametrize("depth", [50, 150, 190, 500, 1000])
+@pytest.mark.parametrize("nesting", ["blank-nodes", "lists"])
+def test_deeply_nested_turtle_is_stored_and_served_or_refused_never_a_500(
+    server, owner, nesting, depth
+):
+    if nesting == "blank-nodes":
+        body = "[ <http://e.org/p> " * depth + '"x"' + " ]" * depth
+    else:
+        body = "( " * depth + '"x"' + " )" * depth
+    url = f"{server.url}/data/notes/deep"
+    before = stored(server)
+
+    put = owner.put(url, data=f"<#it> <http://e.org/p> {body} .", headers=TURTLE)
+
+    if put.status_code == 400:
+        assert put.json()["type"].endswith("#malformed-rdf")
+        assert "nested too deeply" in put.json()["detail"]
+        assert stored(server) == before
+    else:
+        assert put.status_code == 201, put.text
+        for accept in ("text/turtle", "application/ld+json", "application/n-triples"):
+            assert owner.get(url, headers={"Accept": accept}).status_code == 200
