@@ -76,7 +76,6 @@ def create_app(
 
     _ = pod.signing_kid  # the first signing key is made now, never inside a transaction
     app.extensions["pds.pod"] = pod
-    app.extensions["pds.settings"] = settings
 
     problems.register(app)
     for blueprint in (
