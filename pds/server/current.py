@@ -10,4 +10,3 @@ from pds.consent import Pod
 def current_pod() -> Pod:
     pod: Pod = current_app.extensions["pds.pod"]
     return pod
-
