@@ -279,9 +279,10 @@ def _documents(
         try:
             check_path(path)
             validate(rebased, path)
+            stored = to_storage(rebased, new_pod)
         except ResourceError as exc:
             raise ArchiveError(f"{path}: {exc}") from None
-        out[path] = (to_storage(rebased, new_pod), *listed[path])
+        out[path] = (stored, *listed[path])
         if progress:
             progress(1)
     missing = set(listed) - set(out)

@@ -266,7 +266,6 @@ class Documents:
                 if current is not None:  # parsed afresh: cached graphs are shared, never mutated
                     graph = from_storage(rows.get(conn, pod.id, path).body, pod, path)
             apply_update(graph, update, base)
-            rdf.refuse_nul(graph)
             validation.validate(graph, path)
             try:
                 return self._store_graph(

@@ -83,10 +83,10 @@ def parse(body: bytes, media_type: str, base: str) -> Graph:
         raise RDFSyntaxError(str(exc) or type(exc).__name__) from None
     except RecursionError:
         raise RDFSyntaxError("blank nodes or lists are nested too deeply to read") from None
-    return refuse_nul(graph)
+    return graph
 
 
-def refuse_nul(graph: Graph) -> Graph:  # also after a SPARQL Update (see documents.patch)
+def refuse_nul(graph: Graph) -> Graph:
     """`graph`, unless a term holds U+0000 (written as \\u0000, say): no store keeps it."""
     for triple in graph:
         if any("\x00" in str(term) for term in triple):
@@ -112,7 +112,7 @@ def _parse_jsonld(graph: Graph, text: str, base: str) -> Graph:
         graph.parse(data=document, format="json-ld", base=base)
     except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise RDFSyntaxError(f"invalid JSON-LD: {exc}") from None
-    return refuse_nul(graph)
+    return graph
 
 
 def _depth(node, level: int = 1) -> int:

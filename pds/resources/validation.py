@@ -9,13 +9,20 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 from pds import schemas
+from pds.resources import rdf
 from pds.resources.errors import ShapeViolation
 
 _LOCK = threading.Lock()  # pyshacl shares rdflib state; one validation at a time per process
 
 
 def validate(graph: Graph, path: str) -> None:
-    """Raise ShapeViolation unless `graph` conforms to the shape registered for `path`."""
+    """Raise unless `graph` may be stored at `path`: no U+0000 anywhere (RDFSyntaxError), and
+    conformance to the shape registered for the path (ShapeViolation).
+
+    Every document is checked here before it is stored (a PUT, a PATCH, a form, an append, an
+    import), so this is where U+0000 is refused: PostgreSQL cannot store it.
+    """
+    rdf.refuse_nul(graph)
     shape = schemas.shape_for_path(path)
     if shape is None:
         return

@@ -56,11 +56,6 @@ def values(
     }
 
 
-def record(conn: sa.Connection, pod_id: str, **event: Any) -> None:
-    """Write one event; `event` takes the keyword arguments of `values`."""
-    conn.execute(INSERT, values(pod_id, **event))
-
-
 def query(
     conn: sa.Connection,
     pod_id: str,

@@ -63,6 +63,12 @@ def _invalid_profile(members):
     return tar_of(with_checksums({**members, "resources.trig": trig}))
 
 
+def _nul_in_a_note(members):
+    trig = members["resources.trig"].decode().replace("Buy a bicycle bell", "Buy a\\u0000bell")
+    assert "\\u0000" in trig
+    return tar_of(with_checksums({**members, "resources.trig": trig.encode()}))
+
+
 def _unlisted_resource(members):
     manifest = json.loads(members["manifest.json"])
     manifest["resources"] = [r for r in manifest["resources"] if r["path"] != "/notes/today"]
@@ -101,6 +107,7 @@ TAMPERED = {
     "invalid TriG with a matching checksum": (_invalid_trig, "not valid TriG"),
     "a profile its shape refuses, with a matching checksum": (_invalid_profile, "/profile: "),
     "a resource the manifest does not list": (_unlisted_resource, "does not list"),
+    "a NUL character in a literal, with a matching checksum": (_nul_in_a_note, "NUL character"),
     "an unknown field in a token row": (_unknown_token_field, "unexpected fields"),
     "plain text, not a tar": (lambda m: b"just some text, not an archive", "not a pod export"),
     "a gzipped text, not a tar": (
