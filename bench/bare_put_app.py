@@ -1,6 +1,6 @@
 """The floor for owner writes: PUT /data/profile parses the Turtle body with rdflib, answers 204.
 
-A Flask app under gunicorn with bench/minimal_app.py's settings (its MinimalServer: 2 sync
+A Flask app under gunicorn with bench/minimal_app.py's settings (its MinimalServer: 2 asyncio
 workers, the pod's timeout and access log). No token check, no SHACL validation, no database,
 no audit event: what is left is the HTTP stack and the parse, which any pod must pay.
 
@@ -15,6 +15,8 @@ import argparse
 from flask import Flask, Response, request
 from minimal_app import MinimalServer
 from rdflib import Graph
+
+from pds.server.buffered import BufferedWSGI
 
 
 def create_app() -> Flask:
@@ -31,7 +33,7 @@ def create_app() -> Flask:
 
 class BarePutServer(MinimalServer):
     def load(self):
-        return create_app()
+        return BufferedWSGI(create_app(), max_body_bytes=1 << 20)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The floor the pod is measured against: the same checks on a vendor read, and nothing else.
 
-A Flask app under gunicorn with the pod's settings (2 sync workers, same timeout, same access
-log) that, for GET /data/profile:
+A Flask app served as the pod is (gunicorn's asyncio workers, whole requests buffered by
+pds.server.buffered, 2 workers, same timeout, same access log) that, for GET /data/profile:
 
 * verifies the grant (`Authorization: DPoP <grant>`): EdDSA signature with the pod's public key
   (PyJWT), typ, issuer, audience, expiry, and that it is bound to a key (cnf.jkt);
@@ -29,6 +29,8 @@ from pathlib import Path
 import jwt
 from flask import Flask, Response, request
 from gunicorn.app.base import BaseApplication
+
+from pds.server.buffered import BufferedWSGI
 
 GRANT_TYP = "pds-grant+jwt"
 PROOF_TYP = "dpop+jwt"
@@ -125,7 +127,7 @@ class MinimalServer(BaseApplication):
         for key, value in {
             "bind": f"127.0.0.1:{self.args.port}",
             "workers": self.args.workers,
-            "worker_class": "sync",
+            "worker_class": "asgi",
             "timeout": 60,
             "graceful_timeout": 8,
             "loglevel": "info",
@@ -136,13 +138,14 @@ class MinimalServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return create_app(
+        app = create_app(
             self.args.base_url.rstrip("/"),
             self.args.issuer.rstrip("/"),
             json.loads(Path(self.args.jwks).read_text()),
             Path(self.args.body).read_bytes(),
             self.args.content_type,
         )
+        return BufferedWSGI(app, max_body_bytes=1 << 20)
 
 
 def main() -> None:

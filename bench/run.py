@@ -6,7 +6,7 @@
     .venv/bin/python bench/run.py --backends sqlite --profile   # and where the time goes
 
 For each backend: a fresh data dir (and PostgreSQL database), `pds init`, `pds serve --workers 2`
-(gunicorn, 2 sync workers), claim, owner token, PUT the sample profile, a vendor asks through
+(gunicorn, 2 asyncio workers), claim, owner token, PUT the sample profile, a vendor asks through
 vendor_client for read on /profile (all fields), the owner approves. Then wrk (bench/proofs.lua)
 at concurrency 1 (-t1 -c1) and 32 (-t2 -c32), each request with its own fresh DPoP proof, made
 just before the run. The same runs against bench/minimal_app.py (the same checks, no database)

@@ -13,6 +13,7 @@ import gc
 from gunicorn.app.base import BaseApplication
 
 from pds.consent import Pod
+from pds.server.buffered import BufferedWSGI
 from pds.settings import Settings
 
 
@@ -27,10 +28,14 @@ class PodServer(BaseApplication):
         for key, value in {
             "bind": f"{host}:{self.settings.port}",
             "workers": self.settings.workers,
-            # Sync workers, no threads: rdflib's SPARQL parser is not thread-safe, and
-            # processes keep one slow request from holding up another.
-            "worker_class": "sync",
+            # asyncio workers read every connection at once and call the app (one request at
+            # a time per process, see pds.server.buffered) only with a whole request: slow
+            # clients cannot hold a worker.
+            "worker_class": "asgi",
             "preload_app": True,
+            # No control socket: pds needs none, and gunicorn's default path is shared by every
+            # pod of the user (~/.gunicorn/gunicorn.ctl), in the image inside the data volume.
+            "control_socket_disable": True,
             "timeout": 60,
             "graceful_timeout": 8,  # under docker stop's default 10 s
             "loglevel": self.settings.log_level.lower(),
@@ -54,7 +59,7 @@ class PodServer(BaseApplication):
         # this was built (see pds.cli.serve); it runs again from here on, on newer objects only.
         gc.freeze()
         gc.enable()
-        return app
+        return BufferedWSGI(app, self.settings.max_body_bytes)
 
 
 def serve(settings: Settings, pod: Pod) -> None:

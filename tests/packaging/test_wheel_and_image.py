@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from tests.packaging.dockerfile import PACKAGES, builder_context, exec_form, image_env, stages
+from tests.server.slow_clients import BODIES, HEADERS, check_not_starved
 
 # -- fixtures -----------------------------------------------------------------------------------
 
@@ -211,3 +212,9 @@ def test_image_command_serves_an_unclaimed_pod_and_stops_cleanly_on_sigterm(
 
     pod.process.send_signal(signal.SIGTERM)  # what `docker stop` sends
     assert pod.process.wait(timeout=10) == 0, pod.log()
+
+
+@pytest.mark.parametrize("dripping", [HEADERS, BODIES], ids=["headers", "bodies"])
+def test_image_command_is_not_starved_by_slow_clients(running_pod: RunningPod, dripping):
+    check_not_starved(running_pod.url, *dripping)
+    assert not list(running_pod.data_dir.rglob("*.ctl")), "no control socket in the data volume"
