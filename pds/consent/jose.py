@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from pds.consent.errors import InvalidInput
 
-ALGORITHMS = ("EdDSA", "ES256")
-"""Signature algorithms the pod accepts from vendors, and the only ones it signs with."""
+ALGORITHMS = ("EdDSA", "Ed25519", "ES256")
+"""Signature algorithms the pod accepts from vendors. `Ed25519` is RFC 9864's fully specified
+name for what `EdDSA` means here; the pod itself signs with `EdDSA`."""
 
-_KEY_TYPES = {"EdDSA": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
+_KEY_TYPES = {"EdDSA": ("OKP", "Ed25519"), "Ed25519": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
 _THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y")}
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
 
@@ -61,7 +62,7 @@ def public_key(jwk: Any, alg: Any) -> PublicKey:
             f"{alg} needs a {crv} key ({kty}), not {jwk.get('kty')!r}/{jwk.get('crv')!r}"
         )
     try:
-        key = jwt.PyJWK(jwk, algorithm=alg).key
+        key = jwt.PyJWK(jwk, algorithm="EdDSA" if alg == "Ed25519" else alg).key
     except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
         raise InvalidInput(f"the jwk is not a valid {crv} public key: {exc}") from None
     if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
@@ -129,7 +130,7 @@ def parse_compact(token: str) -> CompactJWS:
 def verify_signature(jws: CompactJWS, key: PublicKey, alg: str) -> None:
     """Raise InvalidInput unless `key` signed `jws` with `alg` (one of ALGORITHMS)."""
     try:
-        if alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
+        if alg in ("EdDSA", "Ed25519") and isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(jws.signature, jws.signing_input)
             return
         if alg == "ES256" and isinstance(key, ec.EllipticCurvePublicKey):

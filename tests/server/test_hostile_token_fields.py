@@ -104,7 +104,7 @@ def test_a_status_url_proof_with_odd_header_fields_is_refused(server, reader: Ve
 
 
 REQUESTS = {
-    "crit-header": ({"crit": ["exp"]}, {}, "not a compact JWS"),
+    "crit-header": ({"crit": ["exp"]}, {}, "critical extensions (crit)"),
     "iat-a-string": ({}, {"iat": str(int(time.time()))}, "must be numbers"),
     "exp-a-string": ({}, {"exp": str(int(time.time()) + 300)}, "must be numbers"),
 }
