@@ -16,6 +16,7 @@ from pds.server.problems import Problem
 bp = Blueprint("grants", __name__)
 
 JWT_MEDIA_TYPE = "application/jwt"
+SIGNED_LIST = "application/vc+jwt"  # the status list as a JWS (§9.3)
 
 
 @bp.post("/access-requests")
@@ -98,19 +99,25 @@ def give_back(grant_id: str):
 @bp.get(STATUS_LIST_PATH)
 def status_list():
     grants = current_pod().grants
-    if request.accept_mimetypes.best_match(["application/json", "application/vc+jwt"]) == (
-        "application/vc+jwt"
-    ):
-        return Response(
-            grants.signed_status_list(),
-            mimetype="application/vc+jwt",
-            headers={"Cache-Control": "no-cache"},
-        )
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
+    if _wants_signed_status_list():
+        return Response(grants.signed_status_list(), mimetype=SIGNED_LIST, headers=headers)
     return Response(
-        json.dumps(grants.status_list()),
-        mimetype="application/vc+ld+json",
-        headers={"Cache-Control": "no-cache"},
+        json.dumps(grants.status_list()), mimetype="application/vc+ld+json", headers=headers
     )
+
+
+def _wants_signed_status_list() -> bool:
+    """§9.3: the signed form when `Accept` names it, at a quality no lower than the JSON forms'.
+
+    Named, not reached through `*/*`: a client that accepts anything gets the plain JSON.
+    """
+    accept = request.accept_mimetypes
+    if not any(value == SIGNED_LIST for value, _quality in accept):
+        return False
+    # Listed first, so that it wins a tie of qualities.
+    unsigned = ("application/vc+ld+json", "application/json")
+    return accept.best_match([SIGNED_LIST, *unsigned]) == SIGNED_LIST
 
 
 @bp.get("/.well-known/jwks.json")
