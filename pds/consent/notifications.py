@@ -8,17 +8,16 @@ pod is configured for a development setup where vendors run on the same machine.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
 import secrets
-import socket
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from pds.consent import callbacks
+from pds.consent.callbacks import DeliveryRefused
 from pds.consent.keys import PodKeys
 from pds.store import Store
 from pds.store import outbox as rows
@@ -26,13 +25,8 @@ from pds.store import outbox as rows
 NOTIFICATION_TYP = "pds-notification+jwt"
 MEDIA_TYPE = "application/jwt"
 RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600)  # seconds after each failed attempt
-TIMEOUT = (3, 5)
 POLL_SECONDS = 30
 log = logging.getLogger(__name__)
-
-
-class DeliveryRefused(Exception):
-    pass
 
 
 class Addressee(Protocol):
@@ -101,9 +95,6 @@ class Outbox:
 
     def deliver_due(self) -> int:
         """Try every notification that is due; returns how many were delivered."""
-        # Imported here: most workers never deliver anything, and requests costs ~5 MB each.
-        import requests
-
         with self.store.read() as conn:
             due = rows.due(conn, self.pod_id, self.clock())
         delivered = 0
@@ -114,8 +105,8 @@ class Outbox:
                     continue  # another worker is delivering it
             error = None
             try:
-                self._post(item.url, item.body)
-            except (DeliveryRefused, requests.RequestException) as exc:
+                callbacks.post(item.url, item.body, MEDIA_TYPE, allow_private=self.allow_private)
+            except DeliveryRefused as exc:
                 error = str(exc) or type(exc).__name__
             attempts = item.attempts + 1
             delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
@@ -131,30 +122,3 @@ class Outbox:
                 )
             delivered += error is None
         return delivered
-
-    def _post(self, url: str, body: str) -> None:
-        import requests
-
-        self._check_destination(url)
-        response = requests.post(
-            url,
-            data=body,
-            headers={"Content-Type": MEDIA_TYPE},
-            timeout=TIMEOUT,
-            allow_redirects=False,
-        )
-        if not 200 <= response.status_code < 300:
-            raise DeliveryRefused(f"the callback answered {response.status_code}")
-
-    def _check_destination(self, url: str) -> None:
-        if self.allow_private:
-            return
-        host = urlsplit(url).hostname or ""
-        try:
-            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except OSError as exc:
-            raise DeliveryRefused(f"cannot resolve {host}: {exc}") from None
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if not address.is_global or address.is_multicast:
-                raise DeliveryRefused(f"{host} resolves to a non-public address ({address})")

@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import ipaddress
 import math
 import secrets
 from functools import cache
@@ -16,7 +15,7 @@ from urllib.parse import urlsplit
 from rdflib import RDF, RDFS, URIRef
 
 from pds import schemas
-from pds.consent import jose, scopes, terms
+from pds.consent import callbacks, jose, scopes, terms
 from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
@@ -221,33 +220,12 @@ class AccessRequests:
         return {"iri": iri, "description": description.strip()}
 
     def _callback(self, raw: Any) -> str | None:
-        if raw is None:
-            return None
-        if not isinstance(raw, str) or len(raw) > 2048:
-            raise InvalidInput("callback must be a URL of at most 2048 characters")
-        parts = urlsplit(raw)
-        allow_private = self.ctx.allow_private_callbacks
-        allowed = ("https", "http") if allow_private else ("https",)
-        if parts.scheme not in allowed or not parts.hostname or parts.username or parts.password:
-            raise InvalidInput("callback must be an https URL without credentials")
-        if not allow_private and _is_private_literal(parts.hostname):
-            raise InvalidInput("callback must not point to a private or local address")
-        return raw
+        return callbacks.check_callback(raw, allow_private=self.ctx.allow_private_callbacks)
 
 
 def _is_time(value: object) -> bool:
     """A NumericDate (RFC 7519 2): a finite number, not a string PyJWT happened to accept."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_private_literal(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-        return not address.is_global or address.is_multicast
-    except ValueError:
-        return False  # a name: checked again when it is resolved for delivery
 
 
 def _vendor(raw: Any) -> dict[str, Any]:

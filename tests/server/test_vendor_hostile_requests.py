@@ -121,10 +121,29 @@ def test_the_hand_made_request_is_accepted_as_it_is(server, owner):
             id="callback-mapped-ipv6",
         ),
         pytest.param({"callback": "https://localhost/"}, "private or local", id="callback-local"),
+        *(
+            pytest.param({"callback": f"https://{host}/hook"}, "private or local", id=host)
+            for host in (
+                "127.1",
+                "2130706433",
+                "0x7f000001",
+                "0177.0.0.1",
+                "0x7f.1",
+                "localhost.",
+                "api.localhost",
+                "127.0.0.1.",
+                "0.0.0.0",
+                "10.1",
+                "[::1]",
+                "[fe80::1%25eth0]",
+                "[::ffff:7f00:1]",
+            )
+        ),
+        pytest.param({"callback": "https://vendor.example:99999/"}, "not a valid URL", id="port"),
         pytest.param(
             {"callback": "https://user:pw@vendor.example/"}, "without credentials", id="userinfo"
         ),
-        pytest.param({"aud": "https://another-pod.example"}, "Audience doesn't match", id="aud"),
+        pytest.param({"aud": "https://another-pod.example"}, "aud must be this pod", id="aud"),
         pytest.param(
             {"exp": int(time.time()) + 3600}, "must expire within 600", id="long-lived-request"
         ),
