@@ -77,29 +77,6 @@ def _fields_of(resource: str) -> tuple[dict[str, str], ...]:
     return tuple(field for _order, field in ordered)
 
 
-def catalogue(vendor_id: str | None = None) -> list[dict[str, Any]]:
-    """What vendors may ask for; `vendor_id` adds that vendor's own container."""
-    entries: list[dict[str, Any]] = [
-        {
-            "resource": r,
-            "modes": [READ],
-            "shape": str(schemas.shape_for_path(r)),
-            "fields": fields_of(r),
-        }
-        for r in TYPED_RESOURCES
-    ]
-    entries.append(
-        {
-            "resource": "/vendors/{vendor_id}/",
-            "modes": [READ, APPEND],
-            "description": "records a vendor writes into the pod (receipts, warranties)",
-        }
-    )
-    if vendor_id:
-        entries[-1]["resource"] = f"/vendors/{vendor_id}/"
-    return entries
-
-
 def parse_scopes(raw: Any, vendor_id: str | None = None) -> list[Scope]:
     """Scopes from JSON (a request, an owner's decision); unknown resources or fields refused.
 

@@ -64,6 +64,12 @@ def shapes_graph() -> Graph:
 
 
 @cache
+def shapes_turtle() -> str:
+    """The shapes and the vocabulary as one Turtle document, as discovery serves them."""
+    return "\n".join(_read_text(name) for name in _SHAPE_FILES)
+
+
+@cache
 def purposes_graph() -> Graph:
     """The W3C DPV purposes a vendor may cite, with customer-facing labels. Do not mutate."""
     return _parse_turtle("purposes.ttl")

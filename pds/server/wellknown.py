@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, json
 
 from pds import schemas
+from pds.consent.catalogue import catalogue
 from pds.consent.jose import ALGORITHMS
 from pds.consent.requests import purposes
-from pds.consent.scopes import catalogue
 from pds.resources import MEDIA_TYPES
 from pds.resources.paths import DATA_PREFIX
 from pds.server.current import current_pod
@@ -31,6 +31,7 @@ def configuration():
         "grant_signing_alg_values_supported": ["EdDSA"],
         "status_list_uri": pod.grants.status_list_url,
         "resources": catalogue(),
+        "shapes_uri": base + "/ns/shapes.ttl",
         "purposes_supported": [{"iri": iri, **about} for iri, about in sorted(purposes().items())],
         "terms": pod.terms.current(),
         "data_endpoint": base + DATA_PREFIX + "/",
@@ -47,4 +48,13 @@ def context():
     body = json.dumps(schemas.jsonld_context(), indent=2)
     return Response(
         body, mimetype="application/ld+json", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+@bp.get("/ns/shapes.ttl")
+def shapes():
+    return Response(
+        schemas.shapes_turtle(),
+        mimetype="text/turtle",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
