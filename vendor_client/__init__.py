@@ -15,6 +15,7 @@ from vendor_client.errors import (
     GrantError,
     GrantExpired,
     GrantRevoked,
+    IntentClosed,
     InvalidProof,
     NotFound,
     PodUnreachable,
@@ -24,16 +25,19 @@ from vendor_client.errors import (
     VendorClientError,
 )
 from vendor_client.keys import VendorKey
+from vendor_client.offers import Decision, SentOffer, send_offer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AccessDenied",
     "DPoPAuth",
+    "Decision",
     "Grant",
     "GrantError",
     "GrantExpired",
     "GrantRevoked",
+    "IntentClosed",
     "InvalidProof",
     "NotFound",
     "PendingRequest",
@@ -43,7 +47,9 @@ __all__ = [
     "ProtocolError",
     "RateLimited",
     "RequestDenied",
+    "SentOffer",
     "VendorClientError",
     "VendorKey",
     "make_proof",
+    "send_offer",
 ]

@@ -75,6 +75,10 @@ class NotFound(VendorClientError):
     pass
 
 
+class IntentClosed(VendorClientError):
+    """The intent takes no offers: paused, closed, or past its last day."""
+
+
 class RateLimited(VendorClientError):
     def __init__(self, message: str, *, retry_after: int | None = None, **kw: Any):
         super().__init__(message, **kw)
@@ -89,6 +93,9 @@ _BY_PROBLEM = {
     "insufficient-scope": AccessDenied,
     "not-found": NotFound,
     "request-not-found": NotFound,
+    "intent-not-found": NotFound,
+    "offer-not-found": NotFound,
+    "intent-not-open": IntentClosed,
 }
 
 

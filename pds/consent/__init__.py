@@ -14,6 +14,8 @@ from pds.consent.errors import (
     GrantNotFound,
     GrantRevoked,
     InsufficientScope,
+    IntentNotFound,
+    IntentNotOpen,
     InvalidCredentials,
     InvalidGrant,
     InvalidInput,
@@ -21,13 +23,17 @@ from pds.consent.errors import (
     InvalidSetupCode,
     NotAuthenticated,
     NotClaimed,
+    OfferNotFound,
     RateLimited,
     RequestNotFound,
+    TooLarge,
     TooManyAttempts,
     UnknownToken,
     WeakPassword,
 )
 from pds.consent.grants import Grant
+from pds.consent.intents import Intent, Preview
+from pds.consent.offers import Offer
 from pds.consent.owner import ApiToken
 from pds.consent.owner_data import VendorRecord, Written
 from pds.consent.pod import Pod, open_pod
@@ -51,6 +57,9 @@ __all__ = [
     "GrantNotFound",
     "GrantRevoked",
     "InsufficientScope",
+    "Intent",
+    "IntentNotFound",
+    "IntentNotOpen",
     "InvalidCredentials",
     "InvalidGrant",
     "InvalidInput",
@@ -58,13 +67,17 @@ __all__ = [
     "InvalidSetupCode",
     "NotAuthenticated",
     "NotClaimed",
+    "Offer",
+    "OfferNotFound",
     "Outcome",
     "Pod",
+    "Preview",
     "RateLimited",
     "RequestNotFound",
     "SchemaOutOfDate",
     "Scope",
     "Store",
+    "TooLarge",
     "TooManyAttempts",
     "UnknownToken",
     "VendorCall",

@@ -36,6 +36,14 @@ class Action(enum.StrEnum):
     OWNER_TOKEN_REVOKE = "owner.token.revoke"  # noqa: S105
     TERMS_UPDATE = "terms.update"
     KEYS_ROTATE = "keys.rotate"
+    INTENT_PUBLISH = "intent.publish"
+    INTENT_PAUSE = "intent.pause"
+    INTENT_RESUME = "intent.resume"
+    INTENT_CLOSE = "intent.close"
+    OFFER_RECEIVE = "offer.receive"
+    OFFER_SHORTLIST = "offer.shortlist"
+    OFFER_DECLINE = "offer.decline"
+    OFFER_ACCEPT = "offer.accept"
 
     @property
     def is_data_access(self) -> bool:

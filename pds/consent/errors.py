@@ -77,3 +77,19 @@ class AlreadyDecided(ConsentError):
 
 class RateLimited(TooManyAttempts):
     pass
+
+
+class IntentNotFound(ConsentError):
+    """No such intent, or no intent at this reply address."""
+
+
+class IntentNotOpen(ConsentError):
+    """The intent is paused, closed or past its last day: it takes no offers (or no change)."""
+
+
+class OfferNotFound(ConsentError):
+    """No such offer (or not one the asking vendor made)."""
+
+
+class TooLarge(ConsentError):
+    """A body over the limit of its kind (an offer, a message)."""

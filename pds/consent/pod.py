@@ -19,8 +19,10 @@ from pds.consent.context import Clock, PodContext
 from pds.consent.decisions import Decisions
 from pds.consent.grant_tokens import GrantVerifier
 from pds.consent.grants import Grants
-from pds.consent.keys import PodKeys
+from pds.consent.intents import Intents
+from pds.consent.keys import PUBLICATION_DELAY, KeyStatus, PodKeys
 from pds.consent.notifications import Outbox
+from pds.consent.offers import Offers
 from pds.consent.owner import OwnerAccount
 from pds.consent.owner_data import OwnerData
 from pds.consent.requests import AccessRequests
@@ -44,6 +46,8 @@ class Pod:
         self.decisions = Decisions(ctx, self.requests, self.grants)
         self.activity = Activity(ctx)
         self.terms = CustomerTerms(ctx)
+        self.intents = Intents(ctx)
+        self.offers = Offers(ctx, self.intents, self.decisions)
 
     @property
     def id(self) -> str:
@@ -63,7 +67,12 @@ class Pod:
     # -- the pod's signing keys ----------------------------------------------------------------
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
+        """The published keys, newest first: any next key, the active one, the retired ones."""
         return self.ctx.keys.jwks()
+
+    def signing_keys(self) -> list[KeyStatus]:
+        """Every key with what it does now (next, active, retired) and when, newest first."""
+        return self.ctx.keys.statuses()
 
     @property
     def signing_kid(self) -> str:
@@ -71,13 +80,18 @@ class Pod:
         does at start) before anything that signs inside a transaction."""
         return self.ctx.keys.active.kid
 
-    def rotate_keys(self) -> str:
-        """A new key signs from now on; grants signed by earlier keys keep working."""
+    def rotate_keys(self, publication_delay: dt.timedelta = PUBLICATION_DELAY) -> KeyStatus:
+        """A new key, published now, that starts signing after `publication_delay`; until then
+        the active key signs, and grants signed by earlier keys keep working.
+
+        The default delay lets every server and every JWKS cache learn the key first (§13.6):
+        a shorter one is for tests.
+        """
         with self.ctx.store.begin() as conn:
-            kid = self.ctx.keys.add_new(conn, self.now())
+            kid = self.ctx.keys.add_next(conn, self.now(), publication_delay)
             self.ctx.record(conn, OWNER, Action.KEYS_ROTATE, Outcome.OK, detail={"kid": kid})
         self.ctx.keys.reload()
-        return kid
+        return next(k for k in self.signing_keys() if k.kid == kid)
 
     # -- moving the whole pod ------------------------------------------------------------------
 
@@ -117,7 +131,7 @@ def open_pod(
     store = Store.from_url(database) if isinstance(database, str) else database
     require_current_schema(store.engine)
     ref = _pod_row(store, pod_id, base_url)
-    keys = PodKeys(store, ref.id)
+    keys = PodKeys(store, ref.id, clock)
     outbox = Outbox(store, ref.id, ref.base_url, keys, clock, allow_private=allow_private_callbacks)
     ctx = PodContext(
         store=store,

@@ -6,12 +6,14 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import ipaddress
 import math
 import secrets
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from rdflib import RDF, RDFS, URIRef
 
 from pds import schemas
@@ -29,7 +31,10 @@ MAX_REQUEST_BYTES = 16384
 MAX_REQUEST_LIFETIME = 600  # a signed request must be used within 10 minutes of iat
 LEEWAY = 30  # seconds of clock difference allowed to the vendor
 MIN_DURATION, MAX_DURATION = 60, 366 * 86400
-REQUESTS_PER_HOUR = 20
+REQUESTS_PER_HOUR = 20  # from one vendor key
+REQUESTS_PER_CLIENT_HOUR = 10  # from one network, whatever the keys: fresh keys cost nothing
+MAX_PENDING = 50  # waiting for the customer at once, from everyone
+FLOOD = 3  # pending requests from one network that the page shows as one line
 DPV = "https://w3id.org/dpv#"
 
 
@@ -47,6 +52,7 @@ class AccessRequest:
     created_at: dt.datetime
     decided_at: dt.datetime | None
     grant_id: str | None
+    client: str | None = None  # the network it came from (see client_network)
 
     @classmethod
     def from_row(cls, row: rows.RequestRow) -> AccessRequest:
@@ -63,6 +69,7 @@ class AccessRequest:
             created_at=row.created_at,
             decided_at=row.decided_at,
             grant_id=row.grant_id,
+            client=row.client,
         )
 
 
@@ -83,8 +90,11 @@ class AccessRequests:
     def __init__(self, ctx: PodContext):
         self.ctx = ctx
 
-    def submit(self, signed: str) -> AccessRequest:
-        """Verify a vendor's signed request and queue it for the customer's decision."""
+    def submit(self, signed: str, client_address: str | None = None) -> AccessRequest:
+        """Verify a vendor's signed request and queue it for the customer's decision.
+
+        `client_address` is where it came from: requests from one network are capped.
+        """
         if len(signed) > MAX_REQUEST_BYTES:
             raise InvalidInput(f"an access request is at most {MAX_REQUEST_BYTES} bytes")
         jws = jose.parse_compact(signed)
@@ -110,19 +120,14 @@ class AccessRequests:
             raise InvalidInput(
                 f"duration is a number of seconds from {MIN_DURATION} to {MAX_DURATION}"
             )
-        vendor = _vendor(claims.get("vendor"))
+        vendor = vendor_info(claims.get("vendor"))
         callback = self._callback(claims.get("callback"))
         request_id = secrets.token_urlsafe(16)
         with self.ctx.store.begin() as conn:
             pod_terms = terms.current_terms(pods.get(conn, self.ctx.id).settings)
             accepted = terms.check_accepted(pod_terms, claims.get("terms", []))
-            since = now - dt.timedelta(hours=1)
-            count, oldest = rows.recent(conn, self.ctx.id, vendor_id, since)
-            if count >= REQUESTS_PER_HOUR:
-                wait = int((oldest - since).total_seconds()) + 1 if oldest else 3600
-                raise RateLimited(
-                    f"at most {REQUESTS_PER_HOUR} requests an hour per vendor key", retry_after=wait
-                )
+            client = client_network(client_address)
+            self._check_flood(conn, vendor_id, client, now)
             try:
                 # A signed request is used once: a copy replayed by an eavesdropper is refused.
                 replay.remember(
@@ -147,6 +152,7 @@ class AccessRequests:
                 created_at=now,
                 decided_at=None,
                 grant_id=None,
+                client=client,
             )
             rows.add(conn, self.ctx.id, row)
             self.ctx.record(
@@ -182,6 +188,34 @@ class AccessRequests:
                 AccessRequest.from_row(r) for r in rows.list_requests(conn, self.ctx.id, status)
             ]
 
+    def _check_flood(
+        self, conn: sa.Connection, vendor_id: str, client: str | None, now: dt.datetime
+    ) -> None:
+        """429 when one key, one network or everyone together has asked too often (§13.7)."""
+        since = now - dt.timedelta(hours=1)
+
+        def retry_after(oldest: dt.datetime | None) -> int:
+            return int((oldest - since).total_seconds()) + 1 if oldest else 3600
+
+        count, oldest = rows.recent(conn, self.ctx.id, vendor_id, since)
+        if count >= REQUESTS_PER_HOUR:
+            raise RateLimited(
+                f"at most {REQUESTS_PER_HOUR} requests an hour per vendor key",
+                retry_after=retry_after(oldest),
+            )
+        if client is not None:
+            count, oldest = rows.recent_from_client(conn, self.ctx.id, client, since)
+            if count >= REQUESTS_PER_CLIENT_HOUR:
+                raise RateLimited(
+                    f"at most {REQUESTS_PER_CLIENT_HOUR} requests an hour from one network",
+                    retry_after=retry_after(oldest),
+                )
+        if rows.count_pending(conn, self.ctx.id) >= MAX_PENDING:
+            raise RateLimited(
+                f"the customer has {MAX_PENDING} requests waiting already: ask again later",
+                retry_after=3600,
+            )
+
     def _check_claims(self, claims: dict[str, Any]) -> None:
         """aud, iat, exp and jti as §4.2 says, with 30 s of leeway for clocks."""
         for name in ("aud", "iat", "exp", "jti"):
@@ -191,7 +225,7 @@ class AccessRequests:
         if aud != self.ctx.base_url and not (isinstance(aud, list) and self.ctx.base_url in aud):
             raise InvalidInput(f"the request's aud must be this pod, {self.ctx.base_url}")
         iat, exp = claims["iat"], claims["exp"]
-        if not (_is_time(iat) and _is_time(exp)):
+        if not (is_time(iat) and is_time(exp)):
             raise InvalidInput("the request's iat and exp must be numbers (seconds since 1970)")
         now = self.ctx.clock().timestamp()
         if exp < now - LEEWAY:
@@ -199,7 +233,7 @@ class AccessRequests:
         if exp - iat > MAX_REQUEST_LIFETIME or iat > now + LEEWAY:
             raise InvalidInput(f"a request must expire within {MAX_REQUEST_LIFETIME} s of its iat")
         nbf = claims.get("nbf", iat)
-        if not _is_time(nbf) or nbf > now + LEEWAY:
+        if not is_time(nbf) or nbf > now + LEEWAY:
             raise InvalidInput("the request is not valid yet (nbf) or its nbf is not a number")
         if not isinstance(claims["jti"], str) or not claims["jti"]:
             raise InvalidInput("the request's jti must be a non-empty string")
@@ -223,12 +257,51 @@ class AccessRequests:
         return callbacks.check_callback(raw, allow_private=self.ctx.allow_private_callbacks)
 
 
-def _is_time(value: object) -> bool:
+def client_network(address: str | None) -> str | None:
+    """The network a request came from: an IPv4 address, or the /64 of an IPv6 one (what one
+    machine is usually given)."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip.ipv4_mapped or ip) if isinstance(ip, ipaddress.IPv6Address) else str(ip)
+
+
+@dataclasses.dataclass(frozen=True)
+class Flood:
+    """Pending requests from one network, shown to the customer as one line."""
+
+    client: str
+    requests: list[AccessRequest]
+
+    @property
+    def vendor_names(self) -> list[str]:
+        return sorted({str(r.vendor.get("name", "?")) for r in self.requests})
+
+
+def floods(pending: list[AccessRequest]) -> tuple[list[AccessRequest], list[Flood]]:
+    """`pending` split into requests to show one by one and floods (FLOOD or more from one
+    network), each in the order given."""
+    by_client: dict[str, list[AccessRequest]] = {}
+    for r in pending:
+        if r.client is not None:
+            by_client.setdefault(r.client, []).append(r)
+    flooded = {c: rs for c, rs in by_client.items() if len(rs) >= FLOOD}
+    single = [r for r in pending if r.client not in flooded]
+    return single, [Flood(c, rs) for c, rs in flooded.items()]
+
+
+def is_time(value: object) -> bool:
     """A NumericDate (RFC 7519 2): a finite number, not a string PyJWT happened to accept."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _vendor(raw: Any) -> dict[str, Any]:
+def vendor_info(raw: Any) -> dict[str, Any]:
+    """The vendor's self-declared name, homepage and contact, checked; marked unverified."""
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise InvalidInput("vendor is an object with at least a 'name'")
     out: dict[str, Any] = {}

@@ -70,8 +70,8 @@ def validate_terms(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def check_accepted(terms: list[dict[str, Any]], accepted: Any) -> list[str]:
-    """The accepted term ids, refused unless every required term is among them."""
+def known_ids(terms: list[dict[str, Any]], accepted: Any) -> list[str]:
+    """The accepted term ids, sorted; refused if one is not among `terms`."""
     if not isinstance(accepted, list) or not all(isinstance(t, str) for t in accepted):
         raise InvalidInput("terms must be a list of the term ids the vendor accepts")
     known = {t["id"] for t in terms}
@@ -81,6 +81,12 @@ def check_accepted(terms: list[dict[str, Any]], accepted: Any) -> list[str]:
             f"unknown term(s): {', '.join(unknown)}; this pod's terms are "
             + ", ".join(sorted(known))
         )
+    return sorted(set(accepted))
+
+
+def check_accepted(terms: list[dict[str, Any]], accepted: Any) -> list[str]:
+    """The accepted term ids, refused unless every required term is among them."""
+    known_ids(terms, accepted)
     missing = sorted(t["id"] for t in terms if t["required"] and t["id"] not in accepted)
     if missing:
         raise InvalidInput(

@@ -18,6 +18,7 @@ __all__ = [
     "VOCAB",
     "jsonld_context",
     "purposes_graph",
+    "categories_graph",
     "sample_documents",
     "shape_for_path",
     "shapes_graph",
@@ -29,8 +30,17 @@ CONTEXT_IRI = "https://w3id.org/vrm-pod/context.jsonld"
 # Base IRI for the package's own files: they hold no relative IRIs, and an explicit base keeps
 # rdflib from inventing one from a local file path.
 _FILES_BASE = "https://w3id.org/vrm-pod/schemas/"
-_SHAPE_FILES = ("vocab.ttl", "shapes/profile.ttl", "shapes/preferences.ttl")
-_SAMPLE_FILES = {"/profile": "samples/profile.ttl", "/preferences": "samples/preferences.ttl"}
+_SHAPE_FILES = (
+    "vocab.ttl",
+    "shapes/profile.ttl",
+    "shapes/preferences.ttl",
+    "shapes/intent.ttl",
+)
+_SAMPLE_FILES = {
+    "/profile": "samples/profile.ttl",
+    "/preferences": "samples/preferences.ttl",
+    "/intents/small-car": "samples/intent.ttl",
+}
 
 
 def _read_text(name: str) -> str:
@@ -67,6 +77,12 @@ def shapes_graph() -> Graph:
 def shapes_turtle() -> str:
     """The shapes and the vocabulary as one Turtle document, as discovery serves them."""
     return "\n".join(_read_text(name) for name in _SHAPE_FILES)
+
+
+@cache
+def categories_graph() -> Graph:
+    """The categories an intent may name (SKOS, from the Google Product Taxonomy). Do not mutate."""
+    return _parse_turtle("categories.ttl")
 
 
 @cache

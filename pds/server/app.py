@@ -8,7 +8,17 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pds.consent import Pod, Store, open_pod
-from pds.server import data, grants_api, owner_api, owner_grants, problems, web, wellknown
+from pds.server import (
+    data,
+    grants_api,
+    intents_api,
+    offers_api,
+    owner_api,
+    owner_grants,
+    problems,
+    web,
+    wellknown,
+)
 from pds.settings import Settings, ensure_secret_key
 
 SECURITY_HEADERS = {
@@ -83,6 +93,8 @@ def create_app(
         owner_api.bp,
         owner_grants.bp,
         grants_api.bp,
+        intents_api.bp,
+        offers_api.bp,
         wellknown.bp,
         web.bp,
         web.root,

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, json, request
 
 from pds.consent import VendorCall
 from pds.consent.grants import STATUS_LIST_PATH
+from pds.consent.keys import JWKS_MAX_AGE
 from pds.server.current import current_pod
 from pds.server.http import public_url, read_body
 from pds.server.problems import Problem
@@ -40,7 +41,7 @@ def submit_request():
             "an access request is a compact JWS (ASCII)",
         ) from None
     pod = current_pod()
-    access_request = pod.requests.submit(signed)
+    access_request = pod.requests.submit(signed, client_address=request.remote_addr)
     status_url = f"{pod.base_url}/access-requests/{access_request.id}"
     body = {
         "id": access_request.id,
@@ -125,5 +126,5 @@ def jwks():
     return Response(
         json.dumps(current_pod().jwks()),
         mimetype="application/jwk-set+json",
-        headers={"Cache-Control": "public, max-age=300"},
+        headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"},
     )

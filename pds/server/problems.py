@@ -69,6 +69,10 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     consent.RequestNotFound: (404, "request-not-found", "Access request not found"),
     consent.GrantNotFound: (404, "grant-not-found", "Grant not found"),
     consent.AlreadyDecided: (409, "already-decided", "Already decided"),
+    consent.IntentNotFound: (404, "intent-not-found", "Intent not found"),
+    consent.IntentNotOpen: (409, "intent-not-open", "Intent not open for offers"),
+    consent.OfferNotFound: (404, "offer-not-found", "Offer not found"),
+    consent.TooLarge: (413, "too-large", "Too large"),
     consent.SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
 }
 

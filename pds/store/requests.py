@@ -27,6 +27,7 @@ class RequestRow:
     created_at: dt.datetime
     decided_at: dt.datetime | None
     grant_id: str | None
+    client: str | None = None  # the network it came from: an IPv4 address, an IPv6 /64
 
 
 _COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(RequestRow))
@@ -61,6 +62,22 @@ def recent(
     # min() takes its argument's type (UTCDateTime), so `oldest` comes back already aware.
     count, oldest = conn.execute(query).one()
     return count, oldest
+
+
+def recent_from_client(
+    conn: sa.Connection, pod_id: str, client: str, since: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """How many requests came from the network `client` since `since`, and the oldest's time."""
+    query = sa.select(sa.func.count(), sa.func.min(t.c.created_at)).where(
+        t.c.pod_id == pod_id, t.c.client == client, t.c.created_at >= since
+    )
+    count, oldest = conn.execute(query).one()
+    return count, oldest
+
+
+def count_pending(conn: sa.Connection, pod_id: str) -> int:
+    query = sa.select(sa.func.count()).where(t.c.pod_id == pod_id, t.c.status == "pending")
+    return int(conn.execute(query).scalar_one())
 
 
 def decide(

@@ -119,7 +119,9 @@ signing_keys = sa.Table(
     # PKCS#8 PEM. The database is the pod's vault: whoever reads it reads the data anyway.
     sa.Column("private_pem", sa.Text, nullable=False),
     sa.Column("public_jwk", sa.JSON, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),  # published from then on
+    # Signing starts only once every server and JWKS cache has had time to publish the key.
+    sa.Column("signs_from", UTCDateTime, nullable=False),  # added in 0003
     # Retired keys sign nothing new but stay published while grants they signed are in force.
     sa.Column("retired_at", UTCDateTime),
 )
@@ -141,7 +143,10 @@ access_requests = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("decided_at", UTCDateTime),
     sa.Column("grant_id", sa.String(32)),
+    # The network the request came from (an IPv4 address, an IPv6 /64): floods are capped by it.
+    sa.Column("client", sa.String(64)),
     sa.Index("ix_access_requests_pod_status", "pod_id", "status"),
+    sa.Index("ix_access_requests_pod_client", "pod_id", "client", "created_at"),
 )
 
 grants = sa.Table(
@@ -200,7 +205,48 @@ notifications = sa.Table(
     sa.Index("ix_notifications_due", "delivered_at", "next_attempt_at"),
 )
 
-EXPORTED_TABLES = (api_tokens, audit_events, signing_keys, access_requests, grants)
+intents = sa.Table(
+    "intents",
+    metadata,
+    _pod_id(primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),  # the document's name under /intents/
+    sa.Column("public_id", sa.String(32), nullable=False),  # what vendors see
+    sa.Column("reply_token", sa.String(43), nullable=False),  # where offers go
+    sa.Column("status", sa.String(16), nullable=False),  # published, paused, closed
+    sa.Column("published_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime),
+    sa.UniqueConstraint("public_id", name="uq_intents_public_id"),
+    sa.UniqueConstraint("reply_token", name="uq_intents_reply_token"),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    _pod_id(primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("intent_id", sa.String(64), nullable=False),
+    sa.Column("vendor_id", sa.String(64), nullable=False),
+    sa.Column("vendor_jwk", sa.JSON, nullable=False),
+    sa.Column("vendor", sa.JSON, nullable=False),  # self-declared name, homepage, contact
+    sa.Column("offer", sa.JSON, nullable=False),  # summary, price, valid until, link, terms
+    sa.Column("client", sa.String(64)),  # the network it came from, to cap floods
+    sa.Column("status", sa.String(16), nullable=False),  # received, shortlisted, declined, accepted
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("decided_at", UTCDateTime),
+    sa.Column("request_id", sa.String(32)),  # the access request an acceptance made
+    sa.Index("ix_offers_pod_intent", "pod_id", "intent_id", "received_at"),
+)
+
+
+EXPORTED_TABLES = (
+    api_tokens,
+    audit_events,
+    signing_keys,
+    access_requests,
+    grants,
+    intents,
+    offers,
+)
 """Pod-keyed tables copied as JSON rows by export/import (resources travel as RDF).
 
 Replay records and undelivered notifications are transient and stay behind."""

@@ -97,7 +97,8 @@ def test_every_pod_term_the_shapes_use_is_defined_in_the_vocabulary():
         ("/", None),
         ("", None),
         ("/vendors/abc/receipt-17", None),
-        ("/intents/2026-car", None),
+        ("/intents/2026-car", VOCAB.IntentShape),
+        ("/intents", None),
     ],
 )
 def test_shape_for_path(path, shape):

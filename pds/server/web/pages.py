@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from pds.consent import Outcome, Scope
+from pds.consent import AlreadyDecided, Outcome, RequestNotFound, Scope
+from pds.consent.requests import Flood
+from pds.consent.requests import floods as split_floods
 from pds.consent.scopes import fields_of
 from pds.server.current import current_pod
 from pds.server.representations import grant_json, request_json
@@ -55,11 +58,12 @@ def home():
 @owner_required
 def requests_page():
     pod = current_pod()
-    pending = [request_json(r) for r in pod.requests.list("pending")]
+    single, floods = split_floods(pod.requests.list("pending"))
     decided = [request_json(r) for r in pod.requests.list() if r.status != "pending"][:20]
     return render_template(
         "requests.html",
-        pending=pending,
+        pending=[request_json(r) for r in single],
+        floods=[_flood_json(f) for f in floods],
         decided=decided,
         fields=_field_names(),
         durations=DURATION_CHOICES,
@@ -86,6 +90,32 @@ def decide(request_id: str):
         f"Shared with {grant.vendor.get('name', 'the vendor')} until {grant.expires_at:%-d %b %Y}."
     )
     return redirect(url_for("web.grant_page", grant_id=grant.id))
+
+
+def _flood_json(flood: Flood) -> dict:
+    arrived = sorted(r.created_at for r in flood.requests)
+    return {
+        "client": flood.client,
+        "count": len(flood.requests),
+        "names": flood.vendor_names,
+        "first": arrived[0],
+        "last": arrived[-1],
+        "requests": [request_json(r) for r in flood.requests],
+    }
+
+
+@bp.post("/requests/deny-all")
+@owner_required
+def deny_all():
+    """Say no to every request listed in the form (a flood, as the page showed it)."""
+    pod = current_pod()
+    denied = 0
+    for request_id in request.form.getlist("request"):
+        with contextlib.suppress(RequestNotFound, AlreadyDecided):
+            pod.decisions.deny(request_id)
+            denied += 1
+    flash(f"You said no to {denied} request{'s' if denied != 1 else ''}.")
+    return redirect(url_for("web.requests_page"))
 
 
 def _chosen_scopes(request_id: str) -> list[Scope]:

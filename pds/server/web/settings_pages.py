@@ -11,6 +11,7 @@ from pds.server.current import current_pod
 from pds.server.web import session
 from pds.server.web.blueprint import bp
 from pds.server.web.session import owner_required
+from pds.server.web.words import format_time
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
@@ -22,8 +23,7 @@ def _settings_page(status: int = 200, errors: dict[str, str] | None = None, **co
         "settings.html",
         terms=pod.terms.current(),
         tokens=pod.account.list_tokens(),
-        keys=pod.jwks()["keys"],
-        active_kid=pod.signing_kid,
+        keys=pod.signing_keys(),
         errors=errors or {},
         **context,
     ), status
@@ -105,8 +105,11 @@ def change_password():
 @bp.post("/settings/keys/rotate")
 @owner_required
 def rotate_keys():
-    kid = current_pod().rotate_keys()
-    flash(f"The pod signs with a new key ({kid}) from now on. Grants already given still work.")
+    key = current_pod().rotate_keys()
+    flash(
+        f"A new key ({key.kid}) is published now and signs from {format_time(key.signs_from)}, "
+        "once every copy of your pod's keys has it. Permissions already given keep working."
+    )
     return redirect(url_for("web.settings") + "#keys")
 
 

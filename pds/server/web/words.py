@@ -26,7 +26,15 @@ EVENT_WORDS = {
     Action.OWNER_TOKEN_CREATE: "created an API token",
     Action.OWNER_TOKEN_REVOKE: "revoked an API token",
     Action.TERMS_UPDATE: "changed the terms",
-    Action.KEYS_ROTATE: "started signing with a new key",
+    Action.KEYS_ROTATE: "made a new signing key",
+    Action.INTENT_PUBLISH: "published an intent",
+    Action.INTENT_PAUSE: "paused an intent",
+    Action.INTENT_RESUME: "resumed an intent",
+    Action.INTENT_CLOSE: "closed an intent",
+    Action.OFFER_RECEIVE: "made an offer",
+    Action.OFFER_SHORTLIST: "shortlisted an offer from",
+    Action.OFFER_DECLINE: "declined an offer from",
+    Action.OFFER_ACCEPT: "accepted an offer from",
 }
 
 
@@ -38,7 +46,14 @@ TRIED_WORDS = {
     Action.OWNER_CLAIM: "tried to claim the pod",
 }
 # Events about a vendor, said with its name ("You took back access from Example Shop").
-_ABOUT_A_VENDOR = (Action.REQUEST_APPROVE, Action.REQUEST_DENY, Action.GRANT_REVOKE)
+_ABOUT_A_VENDOR = (
+    Action.REQUEST_APPROVE,
+    Action.REQUEST_DENY,
+    Action.GRANT_REVOKE,
+    Action.OFFER_SHORTLIST,
+    Action.OFFER_DECLINE,
+    Action.OFFER_ACCEPT,
+)
 
 
 def format_time(value: dt.datetime | str | None) -> str:

@@ -1,0 +1,323 @@
+"""Intents: what the customer wants, published so that vendors come with offers (the personal RFP).
+
+An intent is a document under `/intents/` (checked against the intent shape like any other).
+Publishing it gives it a random public id and a reply address for offers; what is published is
+built from the document through a fixed list of fields, so nothing else in the pod (a name, a
+contact, the pod's own address) can slip out. The customer sees exactly that before publishing.
+It travels under the IEEE 7012 agreement PDC-INTENT. Paused intents take no offers until
+resumed; closed ones never again; after its last day for offers, an intent is closed by itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from functools import cache
+from typing import Any
+
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import SKOS
+from rdflib.term import Node
+
+from pds import schemas
+from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.context import PodContext
+from pds.consent.errors import AlreadyDecided, IntentNotFound, IntentNotOpen, InvalidInput
+from pds.consent.inputs import is_id
+from pds.resources import ResourceNotFound
+from pds.store import NotFound
+from pds.store import intents as rows
+
+SCHEMA = Namespace("https://schema.org/")
+PDS = schemas.VOCAB
+PREFIX = "/intents/"
+REPLY_PATH = "/replies/"
+AGREEMENT = {
+    "id": "PDC-INTENT",
+    "title": "Personal data contribution: intentcasting",
+    "standard": "IEEE 7012-2025",
+    "url": "https://myterms.info/agreements/PDC-INTENT",
+}
+PRIVATE_FIELDS = (
+    SCHEMA.name,
+    SCHEMA.email,
+    SCHEMA.telephone,
+    SCHEMA.streetAddress,
+    SCHEMA.postalCode,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Intent:
+    """One of the customer's intents, as the customer sees it."""
+
+    id: str  # the document's name under /intents/
+    status: str  # draft, published, paused, closed
+    published: dict[str, Any] | None  # what vendors see (None for a draft whose document is gone)
+    public_id: str | None
+    reply_url: str | None
+    published_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+    @property
+    def path(self) -> str:
+        return PREFIX + self.id
+
+    @property
+    def takes_offers(self) -> bool:
+        return self.status == "published"
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """What publishing an intent would show vendors, and what in it may give the customer away."""
+
+    published: dict[str, Any]
+    warnings: list[str]
+
+
+class Intents:
+    def __init__(self, ctx: PodContext):
+        self.ctx = ctx
+
+    def all(self) -> list[Intent]:
+        """Every intent document, drafts included, newest publication first."""
+        with self.ctx.store.read() as conn:
+            published = {r.id: r for r in rows.list_intents(conn, self.ctx.id)}
+        names = [p[len(PREFIX) :] for p, _ in self.ctx.documents.paths_under(self.ctx.ref, PREFIX)]
+        intents = [self._intent(name, published.get(name)) for name in names if is_id(name)]
+        return sorted(intents, key=lambda i: (i.published_at is None, i.id))
+
+    def get(self, intent_id: str) -> Intent:
+        if not is_id(intent_id):
+            raise IntentNotFound(f"there is no intent {intent_id!r}")
+        with self.ctx.store.read() as conn:
+            row = rows.get(conn, self.ctx.id, intent_id)
+        intent = self._intent(intent_id, row)
+        if row is None and intent.published is None:
+            raise IntentNotFound(f"there is no intent {intent_id!r}")
+        return intent
+
+    def preview(self, intent_id: str) -> Preview:
+        """Exactly what `publish` would show vendors, and warnings about it."""
+        intent = self.get(intent_id)
+        if intent.published is None:
+            raise IntentNotFound(f"the intent {intent_id!r} has no document")
+        published = intent.published
+        if intent.reply_url is None:
+            published = {**published, "reply_to": "(an address made when you publish)"}
+        return Preview(published, self._warnings(published))
+
+    def publish(self, intent_id: str) -> Intent:
+        """Give the intent a public id and a reply address: vendors may now send offers."""
+        intent = self.get(intent_id)
+        if intent.status != "draft":
+            raise AlreadyDecided(f"this intent is already {intent.status}")
+        if intent.published is None:
+            raise IntentNotFound(f"the intent {intent_id!r} has no document")
+        if _offers_until(intent.published) < self.ctx.clock().date():
+            raise InvalidInput("its last day for offers has passed: choose a later one first")
+        if "name" not in (intent.published["category"] or {}):
+            raise InvalidInput("its category is not one of the list: choose one from it")
+        row = rows.IntentRow(
+            id=intent_id,
+            public_id=secrets.token_urlsafe(16),
+            reply_token=secrets.token_urlsafe(32),
+            status="published",
+            published_at=self.ctx.clock(),
+            closed_at=None,
+        )
+        with self.ctx.store.begin() as conn:
+            if rows.get(conn, self.ctx.id, intent_id) is not None:
+                raise AlreadyDecided("this intent was published meanwhile")
+            rows.add(conn, self.ctx.id, row)
+            self.ctx.record(
+                conn,
+                OWNER,
+                Action.INTENT_PUBLISH,
+                Outcome.OK,
+                resource=PREFIX + intent_id,
+                detail={"intent": row.public_id},
+            )
+        return self.get(intent_id)
+
+    def pause(self, intent_id: str) -> Intent:
+        return self._move(intent_id, "paused", Action.INTENT_PAUSE, allowed=("published",))
+
+    def resume(self, intent_id: str) -> Intent:
+        return self._move(intent_id, "published", Action.INTENT_RESUME, allowed=("paused",))
+
+    def close(self, intent_id: str) -> Intent:
+        """No more offers, ever; offers already made stay for the customer to decide."""
+        return self._move(intent_id, "closed", Action.INTENT_CLOSE, allowed=("published", "paused"))
+
+    def open_for_offers(self, reply_token: str) -> Intent:
+        """The intent a reply address belongs to, if it takes offers now."""
+        if not is_id(reply_token):
+            raise IntentNotFound("there is no intent at this address")
+        with self.ctx.store.read() as conn:
+            try:
+                row = rows.by_reply_token(conn, self.ctx.id, reply_token)
+            except NotFound:
+                raise IntentNotFound("there is no intent at this address") from None
+        intent = self._intent(row.id, row)
+        if not intent.takes_offers:
+            raise IntentNotOpen(f"this intent is {intent.status}: it takes no offers")
+        return intent
+
+    def reply_url(self, reply_token: str) -> str:
+        return self.ctx.base_url + REPLY_PATH + reply_token
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _move(
+        self, intent_id: str, status: str, action: Action, *, allowed: tuple[str, ...]
+    ) -> Intent:
+        intent = self.get(intent_id)
+        if intent.status not in allowed:
+            raise IntentNotOpen(f"this intent is {intent.status}")
+        now = self.ctx.clock()
+        with self.ctx.store.begin() as conn:
+            closed_at = now if status == "closed" else None
+            if not rows.set_status(conn, self.ctx.id, intent_id, status, closed_at=closed_at):
+                raise IntentNotOpen("this intent was closed meanwhile")
+            self.ctx.record(conn, OWNER, action, Outcome.OK, resource=intent.path)
+        return self.get(intent_id)
+
+    def _intent(self, intent_id: str, row: rows.IntentRow | None) -> Intent:
+        document = None
+        if is_id(intent_id):
+            document = self._document(intent_id)
+        published = None
+        reply_url = self.reply_url(row.reply_token) if row else None
+        if document is not None:
+            published = public_form(document, row.public_id if row else None, reply_url)
+        status = row.status if row else "draft"
+        if status in ("published", "paused") and (
+            published is None or _offers_until(published) < self.ctx.clock().date()
+        ):
+            status = "closed"  # its document went, or its last day for offers passed
+        return Intent(
+            id=intent_id,
+            status=status,
+            published=published,
+            public_id=row.public_id if row else None,
+            reply_url=reply_url if status != "closed" else None,
+            published_at=row.published_at if row else None,
+            closed_at=row.closed_at if row else None,
+        )
+
+    def _document(self, intent_id: str) -> tuple[Graph, URIRef] | None:
+        try:
+            document = self.ctx.documents.read(self.ctx.ref, PREFIX + intent_id)
+        except ResourceNotFound:
+            return None
+        node = next(document.graph.subjects(RDF.type, PDS.Intent), None)
+        return (document.graph, node) if isinstance(node, URIRef) else None
+
+    def _warnings(self, published: dict[str, Any]) -> list[str]:
+        """Words of the customer's profile (name, email, phone, street, postcode) found in what
+        would be published: the customer may be giving themselves away."""
+        try:
+            profile = self.ctx.documents.read(self.ctx.ref, "/profile").graph
+        except ResourceNotFound:
+            return []
+        text = " ".join(_texts(published)).casefold()
+        found = []
+        for predicate in PRIVATE_FIELDS:
+            for value in profile.objects(None, predicate):
+                words = str(value).strip().casefold()
+                if len(words) >= 3 and words in text:
+                    found.append(f"It contains your {_FIELD_WORDS[predicate]} ({value}).")
+        return sorted(set(found))
+
+
+_FIELD_WORDS = {
+    SCHEMA.name: "name",
+    SCHEMA.email: "email address",
+    SCHEMA.telephone: "phone number",
+    SCHEMA.streetAddress: "street address",
+    SCHEMA.postalCode: "postcode",
+}
+
+
+def public_form(
+    document: tuple[Graph, URIRef], public_id: str | None, reply_url: str | None
+) -> dict[str, Any]:
+    """The intent as vendors see it: only these fields, lexical forms as the customer wrote."""
+    graph, node = document
+
+    def one(subject: Node, predicate: URIRef) -> str | None:
+        value = graph.value(subject, predicate)
+        return str(value) if isinstance(value, Literal) else None
+
+    category = graph.value(node, SCHEMA.category)
+    out: dict[str, Any] = {
+        "type": "Intent",
+        "id": f"urn:pds:intent:{public_id}" if public_id else None,
+        "name": one(node, SCHEMA.name),
+        "category": category_of(str(category)) if isinstance(category, URIRef) else None,
+        "description": one(node, SCHEMA.description),
+        "must_have": sorted(str(v) for v in graph.objects(node, PDS.mustHave)),
+        "budget": None,
+        "near": None,
+        "wanted_by": one(node, SCHEMA.availabilityEnds),
+        "offers_until": one(node, SCHEMA.validThrough),
+        "agreement": AGREEMENT,
+        "reply_to": reply_url,
+    }
+    if (price := graph.value(node, SCHEMA.priceSpecification)) is not None:
+        out["budget"] = {
+            "min": one(price, SCHEMA.minPrice),
+            "max": one(price, SCHEMA.maxPrice),
+            "currency": one(price, SCHEMA.priceCurrency),
+        }
+    if (near := graph.value(node, PDS.near)) is not None:
+        out["near"] = {
+            "locality": one(near, SCHEMA.addressLocality),
+            "country": one(near, SCHEMA.addressCountry),
+            "radius_km": one(near, PDS.radiusKm),
+        }
+    return out
+
+
+def category_of(iri: str) -> dict[str, str]:
+    """A category by IRI: id, notation (the taxonomy's number), name and full path; only the id
+    for an IRI not in the list (publishing refuses it)."""
+    return {"id": iri, **_categories().get(iri, {})}
+
+
+def categories() -> list[dict[str, str]]:
+    """Every category an intent may name, by full name."""
+    return sorted(({"id": k, **v} for k, v in _categories().items()), key=lambda c: c["path"])
+
+
+@cache
+def _categories() -> dict[str, dict[str, str]]:
+    graph = schemas.categories_graph()
+    out = {}
+    for concept in graph.subjects(SKOS.inScheme, None):
+        out[str(concept)] = {
+            "notation": str(graph.value(concept, SKOS.notation)),
+            "name": str(graph.value(concept, SKOS.prefLabel)),
+            "path": str(graph.value(concept, SKOS.altLabel)),
+        }
+    return out
+
+
+def _offers_until(published: dict[str, Any]) -> dt.date:
+    try:
+        return dt.date.fromisoformat(published["offers_until"] or "")
+    except ValueError:
+        return dt.date.min  # no valid last day: it takes no offers
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []

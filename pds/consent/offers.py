@@ -1,0 +1,399 @@
+"""Offers: vendors answer a published intent; the customer compares, shortlists, declines or
+accepts.
+
+An offer is a JWS signed by the vendor's own key (the key in its header, as in an access
+request), sent to the intent's reply address. It is untrusted text: bounded in size, stored as
+sent, shown as text. The vendor follows it at its status URL with DPoP proofs of the same key.
+Accepting makes an access request from the offer, for the fields the customer ticks, and
+approves it at once: only then does the vendor get a grant, and learn who the customer is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from pds.consent import jose, requests, terms
+from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.context import PodContext
+from pds.consent.decisions import Decisions
+from pds.consent.errors import (
+    AlreadyDecided,
+    IntentNotFound,
+    InvalidInput,
+    OfferNotFound,
+    RateLimited,
+    TooLarge,
+)
+from pds.consent.grants import Grant
+from pds.consent.inputs import is_id
+from pds.consent.intents import Intent, Intents
+from pds.consent.scopes import READ, Scope, check_scope
+from pds.store import AlreadyExists, NotFound, pods, replay
+from pds.store import intents as intent_rows
+from pds.store import offers as rows
+from pds.store import requests as request_rows
+
+OFFER_TYP = "pds-offer+jwt"
+MAX_OFFER_BYTES = 16384
+MAX_SUMMARY = 2000
+MAX_LIFETIME = 600  # seconds from iat to exp
+LEEWAY = 30
+OFFERS_PER_VENDOR_HOUR = 3  # to one intent, from one key
+OFFERS_PER_CLIENT_HOUR = 20  # to this pod, from one network
+MAX_OFFERS_PER_INTENT = 200
+ACCEPTED_DURATION = 30 * 86400  # what an accepted offer's grant lasts unless the customer says
+SERVICE_PROVISION = "https://w3id.org/dpv#ServiceProvision"
+_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Offer:
+    id: str
+    intent_id: str
+    vendor_id: str
+    vendor: dict[str, Any]  # self-declared, unverified
+    summary: str
+    price: dict[str, str]  # amount (decimal text), currency
+    valid_until: str  # a date
+    link: str | None
+    terms: list[str]  # the customer's terms the vendor accepts
+    status: str  # received, shortlisted, declined, accepted
+    received_at: dt.datetime
+    decided_at: dt.datetime | None
+    request_id: str | None  # the access request acceptance made, whose grant the vendor gets
+
+    @classmethod
+    def from_row(cls, row: rows.OfferRow) -> Offer:
+        body = row.offer
+        return cls(
+            id=row.id,
+            intent_id=row.intent_id,
+            vendor_id=row.vendor_id,
+            vendor=row.vendor,
+            summary=body["summary"],
+            price=body["price"],
+            valid_until=body["valid_until"],
+            link=body.get("link"),
+            terms=body.get("terms", []),
+            status=row.status,
+            received_at=row.received_at,
+            decided_at=row.decided_at,
+            request_id=row.request_id,
+        )
+
+
+class Offers:
+    def __init__(self, ctx: PodContext, intents: Intents, decisions: Decisions):
+        self.ctx = ctx
+        self.intents = intents
+        self.decisions = decisions
+
+    # -- the vendor's side ---------------------------------------------------------------------
+
+    def submit(self, reply_token: str, signed: str, client_address: str | None = None) -> Offer:
+        """Check a vendor's signed offer to the intent at `reply_token` and keep it."""
+        if len(signed) > MAX_OFFER_BYTES:
+            raise TooLarge(f"an offer is at most {MAX_OFFER_BYTES} bytes")
+        intent = self.intents.open_for_offers(reply_token)
+        jws = jose.parse_compact(signed)
+        header, claims = jws.header, jws.payload
+        if header.get("typ") != OFFER_TYP:
+            raise InvalidInput(f"the offer's typ header must be {OFFER_TYP!r}")
+        vendor_jwk = header.get("jwk")
+        if not isinstance(vendor_jwk, dict):
+            raise InvalidInput("the offer's header must carry the vendor's public key (jwk)")
+        key = jose.public_key(vendor_jwk, header.get("alg"))
+        vendor_id = jose.thumbprint(vendor_jwk)
+        try:
+            jose.verify_signature(jws, key, header["alg"])
+        except InvalidInput as exc:
+            raise InvalidInput(f"the offer's signature is invalid: {exc}") from None
+        now = self.ctx.clock()
+        self._check_claims(claims, intent, reply_token, now)
+        body = self._offer_body(claims.get("offer"), now)
+        vendor = requests.vendor_info(claims.get("vendor"))
+        client = requests.client_network(client_address)
+        offer_id = secrets.token_urlsafe(16)
+        row = rows.OfferRow(
+            id=offer_id,
+            intent_id=intent.id,
+            vendor_id=vendor_id,
+            vendor_jwk=vendor_jwk,
+            vendor=vendor,
+            offer=body,
+            client=client,
+            status="received",
+            received_at=now,
+            decided_at=None,
+            request_id=None,
+        )
+        with self.ctx.store.begin() as conn:
+            self._check_flood(conn, intent, vendor_id, client, now)
+            pod_terms = terms.current_terms(pods.get(conn, self.ctx.id).settings)
+            body["terms"] = terms.known_ids(pod_terms, body["terms"])
+            try:
+                replay.remember(
+                    conn,
+                    self.ctx.id,
+                    hashlib.sha256(f"offer {vendor_id} {claims['jti']}".encode()).hexdigest(),
+                    dt.datetime.fromtimestamp(claims["exp"] + 60, dt.UTC),
+                )
+            except AlreadyExists:
+                raise InvalidInput("this signed offer was already sent") from None
+            rows.add(conn, self.ctx.id, row)
+            self.ctx.record(
+                conn,
+                vendor_id,
+                Action.OFFER_RECEIVE,
+                Outcome.OK,
+                resource=intent.path,
+                detail={"offer": offer_id, "vendor": vendor.get("name")},
+            )
+        return Offer.from_row(row)
+
+    def for_vendor(self, reply_token: str, offer_id: str, vendor_id: str) -> Offer:
+        """The offer if `vendor_id` made it, to this intent; others learn nothing of it."""
+        if not (is_id(reply_token) and is_id(offer_id)):
+            raise OfferNotFound("there is no offer here for your key")
+        try:
+            with self.ctx.store.read() as conn:
+                row = rows.get(conn, self.ctx.id, offer_id)
+            intent = self.intents.get(row.intent_id)
+        except (NotFound, IntentNotFound):
+            raise OfferNotFound("there is no offer here for your key") from None
+        mine = secrets.compare_digest(row.vendor_id, vendor_id)
+        here = intent.reply_url == self.intents.reply_url(reply_token) or (
+            intent.status == "closed" and self._token_of(row.intent_id) == reply_token
+        )
+        if not (mine and here):
+            raise OfferNotFound("there is no offer here for your key")
+        return Offer.from_row(row)
+
+    # -- the customer's side -------------------------------------------------------------------
+
+    def for_intent(self, intent_id: str) -> list[Offer]:
+        """The offers to an intent, oldest first."""
+        intent = self.intents.get(intent_id)
+        with self.ctx.store.read() as conn:
+            return [Offer.from_row(r) for r in rows.for_intent(conn, self.ctx.id, intent.id)]
+
+    def get(self, offer_id: str) -> Offer:
+        if not is_id(offer_id):
+            raise OfferNotFound(f"there is no offer {offer_id!r}")
+        with self.ctx.store.read() as conn:
+            try:
+                return Offer.from_row(rows.get(conn, self.ctx.id, offer_id))
+            except NotFound:
+                raise OfferNotFound(f"there is no offer {offer_id!r}") from None
+
+    def shortlist(self, offer_id: str) -> Offer:
+        return self._decide(offer_id, "shortlisted", Action.OFFER_SHORTLIST, ("received",))
+
+    def decline(self, offer_id: str) -> Offer:
+        """Say no; the vendor reads it at the offer's status URL."""
+        return self._decide(offer_id, "declined", Action.OFFER_DECLINE, ("received", "shortlisted"))
+
+    def accept(
+        self,
+        offer_id: str,
+        fields: Sequence[str],
+        *,
+        duration_seconds: int = ACCEPTED_DURATION,
+        decline_others: bool = False,
+    ) -> Grant:
+        """Let the vendor read `fields` of the profile (typically a name and one contact), for
+        `duration_seconds`: a grant bound to its key, with a receipt. Other offers to the
+        intent are declined if `decline_others`, else left as they are."""
+        offer = self.get(offer_id)
+        if offer.status not in ("received", "shortlisted"):
+            raise AlreadyDecided(f"this offer was already {offer.status}")
+        intent = self.intents.get(offer.intent_id)
+        if not fields:
+            raise InvalidInput("tick at least one thing the vendor may see, such as your name")
+        scope = check_scope(Scope("/profile", frozenset({READ}), frozenset(fields)))
+        name = intent.published["name"] if intent.published else intent.id
+        now = self.ctx.clock()
+        request_id = secrets.token_urlsafe(16)
+        with self.ctx.store.begin() as conn:
+            vendor_jwk = rows.get(conn, self.ctx.id, offer.id).vendor_jwk
+            request_rows.add(
+                conn,
+                self.ctx.id,
+                request_rows.RequestRow(
+                    id=request_id,
+                    vendor_id=offer.vendor_id,
+                    vendor_jwk=vendor_jwk,
+                    vendor=offer.vendor,
+                    scopes=[scope.to_json()],
+                    purpose={
+                        "iri": SERVICE_PROVISION,
+                        "description": f"to follow up the offer you accepted for: {name}",
+                    },
+                    duration_seconds=duration_seconds,
+                    terms=offer.terms,
+                    callback=None,
+                    status="pending",
+                    created_at=now,
+                    decided_at=None,
+                    grant_id=None,
+                ),
+            )
+            if not rows.decide(conn, self.ctx.id, offer.id, "accepted", now, request_id=request_id):
+                raise AlreadyDecided("this offer was decided meanwhile")
+            self.ctx.record(
+                conn,
+                OWNER,
+                Action.OFFER_ACCEPT,
+                Outcome.OK,
+                resource=intent.path,
+                detail={"offer": offer.id, "vendor": offer.vendor_id, "request": request_id},
+            )
+        grant = self.decisions.approve(request_id, duration_seconds=duration_seconds)
+        if decline_others:
+            for other in self.for_intent(intent.id):
+                if other.id != offer.id and other.status in ("received", "shortlisted"):
+                    self.decline(other.id)
+        return grant
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _decide(
+        self, offer_id: str, status: str, action: Action, allowed: tuple[str, ...]
+    ) -> Offer:
+        offer = self.get(offer_id)
+        now = self.ctx.clock()
+        with self.ctx.store.begin() as conn:
+            if not rows.decide(conn, self.ctx.id, offer.id, status, now, allowed_from=allowed):
+                raise AlreadyDecided(f"this offer is {offer.status}")
+            self.ctx.record(
+                conn,
+                OWNER,
+                action,
+                Outcome.OK,
+                resource="/intents/" + offer.intent_id,
+                detail={"offer": offer.id, "vendor": offer.vendor_id},
+            )
+        return self.get(offer_id)
+
+    def _token_of(self, intent_id: str) -> str | None:
+        with self.ctx.store.read() as conn:
+            row = intent_rows.get(conn, self.ctx.id, intent_id)
+        return row.reply_token if row else None
+
+    def _check_claims(
+        self, claims: dict[str, Any], intent: Intent, reply_token: str, now: dt.datetime
+    ) -> None:
+        for name in ("aud", "iat", "exp", "jti", "intent", "offer", "vendor"):
+            if name not in claims:
+                raise InvalidInput(f"the offer's claims are invalid: {name!r} is required")
+        if claims["aud"] != self.intents.reply_url(reply_token):
+            raise InvalidInput("the offer's aud must be the reply address it is sent to")
+        if intent.published is None or claims["intent"] != intent.published["id"]:
+            raise InvalidInput("the offer's intent is not the intent at this address")
+        iat, exp = claims["iat"], claims["exp"]
+        if not (requests.is_time(iat) and requests.is_time(exp)):
+            raise InvalidInput("the offer's iat and exp must be numbers (seconds since 1970)")
+        stamp = now.timestamp()
+        if exp < stamp - LEEWAY:
+            raise InvalidInput("the offer has expired (exp): sign a new one")
+        if exp - iat > MAX_LIFETIME or iat > stamp + LEEWAY:
+            raise InvalidInput(f"an offer must expire within {MAX_LIFETIME} s of its iat")
+        if not isinstance(claims["jti"], str) or not 8 <= len(claims["jti"]) <= 128:
+            raise InvalidInput("the offer's jti must be a unique string of 8 to 128 characters")
+
+    @staticmethod
+    def _offer_body(raw: Any, now: dt.datetime) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise InvalidInput("offer is an object: summary, price, valid_until, link, terms")
+        summary = raw.get("summary")
+        if not isinstance(summary, str) or not 0 < len(summary.strip()) <= MAX_SUMMARY:
+            raise InvalidInput(f"the offer's summary is text of 1 to {MAX_SUMMARY} characters")
+        price = raw.get("price")
+        if (
+            not isinstance(price, dict)
+            or not isinstance(price.get("amount"), str)
+            or not _DECIMAL.match(price["amount"])
+            or not isinstance(price.get("currency"), str)
+            or not _CURRENCY.match(price["currency"])
+        ):
+            raise InvalidInput(
+                'price is {"amount": "12999.00", "currency": "GBP"}: a decimal as text, '
+                "at most two decimals, and a three-letter currency code"
+            )
+        try:
+            Decimal(price["amount"])
+            valid_until = dt.date.fromisoformat(raw.get("valid_until") or "")
+        except (InvalidOperation, ValueError, TypeError):
+            raise InvalidInput("valid_until is a date, such as 2027-01-31") from None
+        if valid_until < now.date():
+            raise InvalidInput("the offer's valid_until has passed")
+        link = raw.get("link")
+        if link is not None and (
+            not isinstance(link, str)
+            or len(link) > 2048
+            or urlsplit(link).scheme != "https"
+            or not urlsplit(link).hostname
+        ):
+            raise InvalidInput("link is an https URL of at most 2048 characters")
+        accepted = raw.get("terms", [])
+        if not isinstance(accepted, list) or not all(isinstance(t, str) for t in accepted):
+            raise InvalidInput("terms is a list of the customer's term ids the vendor accepts")
+        return {
+            "summary": _text(summary.strip()),
+            "price": {"amount": price["amount"], "currency": price["currency"]},
+            "valid_until": valid_until.isoformat(),
+            "link": link,
+            "terms": accepted[:50],
+        }
+
+    def _check_flood(
+        self,
+        conn: sa.Connection,
+        intent: Intent,
+        vendor_id: str,
+        client: str | None,
+        now: dt.datetime,
+    ) -> None:
+        since = now - dt.timedelta(hours=1)
+
+        def wait(oldest: dt.datetime | None) -> int:
+            return int((oldest - since).total_seconds()) + 1 if oldest else 3600
+
+        count, oldest = rows.count_since(
+            conn, self.ctx.id, since, intent_id=intent.id, vendor_id=vendor_id
+        )
+        if count >= OFFERS_PER_VENDOR_HOUR:
+            raise RateLimited(
+                f"at most {OFFERS_PER_VENDOR_HOUR} offers an hour to one intent per vendor key",
+                retry_after=wait(oldest),
+            )
+        if client is not None:
+            count, oldest = rows.count_since(conn, self.ctx.id, since, client=client)
+            if count >= OFFERS_PER_CLIENT_HOUR:
+                raise RateLimited(
+                    f"at most {OFFERS_PER_CLIENT_HOUR} offers an hour from one network",
+                    retry_after=wait(oldest),
+                )
+        if rows.count_for_intent(conn, self.ctx.id, intent.id) >= MAX_OFFERS_PER_INTENT:
+            raise RateLimited(
+                f"this intent has {MAX_OFFERS_PER_INTENT} offers already", retry_after=86400
+            )
+
+
+def _text(summary: str) -> str:
+    """Untrusted text as sent, but for control characters other than line breaks and tabs."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in summary):
+        raise InvalidInput("the offer's summary cannot contain control characters")
+    return summary
