@@ -7,6 +7,7 @@ from pds.resources.documents import ANY, Documents
 from pds.resources.errors import (
     ContainerNotEmpty,
     ETagMismatch,
+    IllTypedLiteral,
     InvalidPath,
     NotADocument,
     RDFSyntaxError,
@@ -33,6 +34,7 @@ __all__ = [
     "Document",
     "Documents",
     "ETagMismatch",
+    "IllTypedLiteral",
     "InvalidPath",
     "NotADocument",
     "PodRef",

@@ -235,7 +235,9 @@ class Documents:
                         rows.replace(conn, pod.id, path, rdf.TURTLE, body, new_etag, current)
                     if then is not None:
                         then(conn, Change(path, before, graph))
-                self._graphs.put((pod.id, path, new_etag), graph)
+                # `graph` is not cached as this version: its blank nodes are named as the
+                # request named them, and every reader must serialize the version the same way,
+                # from the stored bytes (see parsing.py).
                 return new_etag, current is None
             except (AlreadyExists, PreconditionFailed):
                 # Another writer committed between our read and our write. With a precondition

@@ -74,3 +74,10 @@ class ShapeViolation(ResourceError):
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         super().__init__(f"the data is not valid: {first}{more}")
         self.violations = violations
+
+
+class IllTypedLiteral(ShapeViolation):
+    """A literal's lexical form is not one its datatype allows (`"abc"^^xsd:integer`).
+
+    Refused rather than stored: the pod keeps literals as written, so it will not guess.
+    """

@@ -29,6 +29,10 @@ def check_path(path: str) -> str:
     if len(segments) > MAX_DEPTH:
         raise InvalidPath(f"a resource path has at most {MAX_DEPTH} segments")
     for segment in segments:
+        if not segment:
+            raise InvalidPath("a resource path has no empty segments: '//' names nothing")
+        if any(c < " " or c == "\x7f" for c in segment):
+            raise InvalidPath("a resource path holds no control characters, such as %00")
         if not _SEGMENT.fullmatch(segment):
             raise InvalidPath(
                 f"invalid path segment {segment!r}: use letters, digits and ._~- "

@@ -8,9 +8,11 @@ from rdflib import Graph, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from pds import schemas
-from pds.resources import jsonld
+from pds.resources import jsonld, parsing
+from pds.resources.compaction import write_jsonld
 from pds.resources.errors import RDFSyntaxError, UnsupportedMediaType
+from pds.resources.terms import PREFIXES
+from pds.resources.turtle import write_ntriples, write_turtle
 
 TURTLE = "text/turtle"
 JSON_LD = "application/ld+json"
@@ -21,17 +23,6 @@ RDF_FORMATS = {TURTLE: "turtle", JSON_LD: "json-ld", N_TRIPLES: "nt"}
 
 MEDIA_TYPES = list(RDF_FORMATS)
 MAX_JSON_DEPTH = 64
-
-PREFIXES = {
-    "schema": "https://schema.org/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "vcard": "http://www.w3.org/2006/vcard/ns#",
-    "dpv": "https://w3id.org/dpv#",
-    "ldp": "http://www.w3.org/ns/ldp#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "pds": str(schemas.VOCAB),
-}
-
 
 STORAGE_BASE = "https://pod.invalid"
 """IRIs under the pod's base URL are stored under this base instead, so a pod can change its
@@ -73,7 +64,10 @@ def parse(body: bytes, media_type: str, base: str) -> Graph:
     if fmt == "json-ld":
         return _parse_jsonld(graph, text, base)
     try:
-        graph.parse(data=text, format=fmt, publicID=base)
+        if fmt == "turtle":
+            parsing.parse_turtle(graph, text, base)
+        else:
+            parsing.parse_ntriples(graph, text)
     except BadSyntax as exc:
         line_start = text.rfind("\n", 0, exc._i) + 1
         raise RDFSyntaxError(exc._why, exc.lines + 1, exc._i - line_start + 1) from None
@@ -86,17 +80,9 @@ def parse(body: bytes, media_type: str, base: str) -> Graph:
     return graph
 
 
-def refuse_nul(graph: Graph) -> Graph:
-    """`graph`, unless a term holds U+0000 (written as \\u0000, say): no store keeps it."""
-    for triple in graph:
-        if any("\x00" in str(term) for term in triple):
-            raise RDFSyntaxError("the data holds a NUL character (U+0000), which is not allowed")
-    return graph
-
-
 def _parse_jsonld(graph: Graph, text: str, base: str) -> Graph:
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise RDFSyntaxError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
@@ -109,10 +95,14 @@ def _parse_jsonld(graph: Graph, text: str, base: str) -> Graph:
         # jsonld.js write it: the same as a @graph of them, which rdflib takes.
         document = {"@graph": document}
     try:
-        graph.parse(data=document, format="json-ld", base=base)
+        parsing.parse_jsonld(graph, document, base)
     except (ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
         raise RDFSyntaxError(f"invalid JSON-LD: {exc}") from None
     return graph
+
+
+def _not_json(constant: str) -> None:
+    raise RDFSyntaxError(f"{constant} is not a JSON value")
 
 
 def _depth(node, level: int = 1) -> int:
@@ -132,9 +122,7 @@ def _first_bad_ntriples_line(text: str, base: str) -> int | None:
 
 
 def serialize(graph: Graph, media_type: str) -> bytes:
-    """Serialize to `media_type`. JSON-LD is compacted with the pod's context, inline."""
-    fmt = RDF_FORMATS[media_type]
-    if fmt == "json-ld":
-        context = schemas.jsonld_context()["@context"]
-        return graph.serialize(format="json-ld", context=context, auto_compact=True).encode()
-    return graph.serialize(format=fmt, encoding="utf-8")
+    """Serialize to `media_type`: the same bytes for the same graph, in every process, with
+    every literal as written. JSON-LD is compacted with the pod's context, inline."""
+    write = {TURTLE: write_turtle, JSON_LD: write_jsonld, N_TRIPLES: write_ntriples}[media_type]
+    return write(graph).encode()

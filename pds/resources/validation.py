@@ -2,27 +2,103 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
-from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH, XSD
 
 from pds import schemas
-from pds.resources import rdf
-from pds.resources.errors import ShapeViolation
+from pds.resources.compaction import context_prefixes
+from pds.resources.errors import IllTypedLiteral, RDFSyntaxError, ShapeViolation
 
 _LOCK = threading.Lock()  # pyshacl shares rdflib state; one validation at a time per process
 
 
 def validate(graph: Graph, path: str) -> None:
-    """Raise unless `graph` may be stored at `path`: no U+0000 anywhere (RDFSyntaxError), and
-    conformance to the shape registered for the path (ShapeViolation).
+    """Raise unless `graph` may be stored at `path`: every term can be written and read back
+    the same in each format (RDFSyntaxError), the document conforms to the shape registered
+    for the path (ShapeViolation), and every literal is well-typed (IllTypedLiteral).
 
     Every document is checked here before it is stored (a PUT, a PATCH, a form, an append, an
     import), so this is where U+0000 is refused: PostgreSQL cannot store it.
     """
-    rdf.refuse_nul(graph)
+    _refuse_unwritable_terms(graph)
+    _conform(graph, path)
+    _refuse_ill_typed_literals(graph)
+
+
+# Not in any RDF syntax: U+0000 (PostgreSQL cannot store it) and unpaired surrogates (not
+# Unicode characters, so not UTF-8). Not in an IRI (Turtle IRIREF): spaces, controls, <>"{}|^`\.
+_NUL = re.compile("\x00")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?!//)")
+
+
+def _refuse_unwritable_terms(graph: Graph) -> None:
+    prefixes = context_prefixes()
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, BNode):
+                continue
+            text = str(term)
+            if _NUL.search(text):
+                raise RDFSyntaxError(
+                    "the data holds a NUL character (U+0000), which is not allowed"
+                )
+            if _SURROGATE.search(text):
+                raise RDFSyntaxError("the data holds an unpaired surrogate, which is not Unicode")
+            if isinstance(term, URIRef):
+                if _NOT_IN_IRI.search(text):
+                    raise RDFSyntaxError(
+                        f"{text!r} is not an IRI: an IRI holds no spaces, control characters "
+                        'or any of <>"{}|^`\\'
+                    )
+                scheme = _SCHEME.match(text)
+                if scheme and scheme.group(1) in prefixes:
+                    raise RDFSyntaxError(
+                        f"the IRI <{text}> begins like the compact IRI prefix "
+                        f"{scheme.group(1)!r} of the pod's JSON-LD context, so JSON-LD could "
+                        "not tell them apart; write the IRI it stands for in full"
+                    )
+
+
+def _refuse_ill_typed_literals(graph: Graph) -> None:
+    """`"abc"^^xsd:integer` and the like, for the XSD datatypes rdflib knows, are refused."""
+    violations = [
+        {
+            "message": f"{str(o)!r} is not a valid {_datatype_name(o.datatype)}",
+            "field": None,
+            "path": str(p),
+            "focus": str(s) if isinstance(s, URIRef) else None,
+            "value": str(o),
+        }
+        for s, p, o in graph
+        if isinstance(o, Literal) and _ill_typed(o)
+    ]
+    if violations:
+        raise IllTypedLiteral(
+            sorted(violations, key=lambda v: (v["focus"] or "", v["path"], v["value"]))
+        )
+
+
+def _ill_typed(literal: Literal) -> bool:
+    if literal.datatype is None:
+        return False
+    if literal.ill_typed is None:  # made from another literal (SPARQL): never checked
+        literal = Literal(str(literal), datatype=literal.datatype, normalize=False)
+    return literal.ill_typed is True
+
+
+def _datatype_name(datatype: URIRef | None) -> str:
+    if datatype is not None and datatype.startswith(str(XSD)):
+        return "xsd:" + datatype[len(str(XSD)) :]
+    return f"<{datatype}>"
+
+
+def _conform(graph: Graph, path: str) -> None:
     shape = schemas.shape_for_path(path)
     if shape is None:
         return

@@ -8,16 +8,33 @@ A request with `Authorization: DPoP` is a vendor's, through its grant; any other
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import PathConverter
 
 from pds.consent import VendorCall, Written
-from pds.resources import TURTLE, RDFSyntaxError, Representation, document_etags
+from pds.resources import TURTLE, InvalidPath, RDFSyntaxError, Representation, document_etags
 from pds.resources.paths import DATA_PREFIX
 from pds.server.auth import require_owner
 from pds.server.current import current_pod
 from pds.server.http import entity_tags, negotiate, public_url, read_body
 from pds.server.problems import Problem
 
+
+class _AnyPath(PathConverter):
+    """The rest of the URL path, empty segments included: `/data//x` reaches the data API and
+    is refused there as an invalid path, like `/data/x//y`, rather than matching nothing."""
+
+    regex = ".+"
+    part_isolating = False
+
+
 bp = Blueprint("data", __name__)
+
+
+@bp.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["anypath"] = _AnyPath
+
 
 SPARQL_UPDATE = "application/sparql-update"
 DOCUMENT_METHODS = "GET, HEAD, PUT, PATCH, DELETE"
@@ -25,14 +42,40 @@ CONTAINER_METHODS = "GET, HEAD, POST, DELETE"
 
 
 def _path() -> str:
-    # request.path is already percent-decoded; the resources layer refuses what decoding revealed.
-    return request.path[len(DATA_PREFIX) :] or "/"
+    """The resource path the request names; InvalidPath if its request target names none."""
+    path, problem = _target()
+    if problem is not None:
+        raise InvalidPath(problem)
+    return path
+
+
+def _target() -> tuple[str, str | None]:
+    """The resource path the request names, and why it names none (None: it may).
+
+    request.path is percent-decoded (§1.3: `%2F` is `/`, `%70` is `p`) and may have lost a
+    fragment, so the target as sent is looked at too: a fragment is never part of a request
+    target (RFC 9112 §3.2), and `/data/profile#me` must not read or write `/profile`. The
+    path returned then keeps the fragment, so no grant covers it. The rest (`//`, `..`,
+    `%00`...) the resources layer refuses on the decoded path.
+    """
+    path = request.path[len(DATA_PREFIX) :] or "/"
+    sent = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    _before, hash_sign, fragment = sent.partition("#")
+    if hash_sign:  # some servers keep it in the path too, some drop it: say it once
+        return (
+            path.partition("#")[0] + "#" + fragment,
+            f"the request target has a fragment (#{fragment}): fragments stay with the client "
+            "and are never sent to a server",
+        )
+    return path, None
 
 
 def _vendor_call() -> VendorCall | None:
     """The vendor's request if it came with a grant (`DPoP`); else the owner's, checked here."""
     authorization = request.headers.get("Authorization", "")
-    if authorization[:5].lower() != "dpop ":
+    # The scheme alone decides (`Authorization: DPoP` with no token is a vendor's, refused as
+    # one with a DPoP challenge, not taken for the owner's).
+    if (authorization.split(None, 1) or [""])[0].lower() != "dpop":
         require_owner()
         return None
     return VendorCall(
@@ -40,7 +83,7 @@ def _vendor_call() -> VendorCall | None:
         proof=request.headers.get("DPoP"),
         method=request.method,
         url=public_url(),
-        path=_path(),
+        path=_target()[0],  # an invalid path is outside every grant: refused as out of scope
     )
 
 
@@ -70,7 +113,7 @@ def _answer(representation: Representation) -> Response:
 
 
 @bp.route(DATA_PREFIX + "/", methods=["GET", "HEAD"], strict_slashes=False)
-@bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["GET", "HEAD"])
+@bp.route(DATA_PREFIX + "/<anypath:_subpath>", methods=["GET", "HEAD"])
 def read(_subpath: str = ""):
     call = _vendor_call()
     pod = current_pod()
@@ -81,27 +124,28 @@ def read(_subpath: str = ""):
 
 
 @bp.route(DATA_PREFIX + "/", methods=["POST"], strict_slashes=False)
-@bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["POST"])
+@bp.route(DATA_PREFIX + "/<anypath:_subpath>", methods=["POST"])
 def append(_subpath: str = ""):
     """Add a new document to a container; vendors need `append` on it (their own container)."""
     call = _vendor_call()
-    body, slug = read_body(), request.headers.get("Slug")
-    pod = current_pod()
+    pod, slug = current_pod(), request.headers.get("Slug")
     if call is not None:
-        appended = pod.vendor_data.append(call, body, request.mimetype, slug)
+        appended = pod.vendor_data.append(call, read_body(), request.mimetype, slug)
         location = pod.base_url + DATA_PREFIX + appended.path
         return _written(appended.path, appended.etag, created=True, location=location)
-    written = pod.data.create_in(_path(), body, request.mimetype, slug)
+    path = _path()
+    written = pod.data.create_in(path, read_body(), request.mimetype, slug)
     return _owner_wrote(written)
 
 
-@bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["PUT"])
+@bp.route(DATA_PREFIX + "/<anypath:_subpath>", methods=["PUT"])
 def put(_subpath: str):
     _owner_only()
+    path = _path()
     body = read_body()
     if_none_match = entity_tags(request.headers.get("If-None-Match"))
     written = current_pod().data.put(
-        _path(),
+        path,
         body,
         request.mimetype,
         if_match=document_etags(entity_tags(request.headers.get("If-Match"))),
@@ -110,9 +154,10 @@ def put(_subpath: str):
     return _owner_wrote(written)
 
 
-@bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["PATCH"])
+@bp.route(DATA_PREFIX + "/<anypath:_subpath>", methods=["PATCH"])
 def patch(_subpath: str):
     _owner_only()
+    path = _path()
     if request.mimetype != SPARQL_UPDATE:
         raise Problem(
             415,
@@ -127,17 +172,18 @@ def patch(_subpath: str):
     except UnicodeDecodeError:
         raise RDFSyntaxError("the SPARQL Update is not UTF-8") from None
     written = current_pod().data.patch(
-        _path(), update, if_match=document_etags(entity_tags(request.headers.get("If-Match")))
+        path, update, if_match=document_etags(entity_tags(request.headers.get("If-Match")))
     )
     return _owner_wrote(written)
 
 
 @bp.route(DATA_PREFIX + "/", methods=["DELETE"], strict_slashes=False)
-@bp.route(DATA_PREFIX + "/<path:_subpath>", methods=["DELETE"])
+@bp.route(DATA_PREFIX + "/<anypath:_subpath>", methods=["DELETE"])
 def delete(_subpath: str = ""):
     _owner_only()
+    path = _path()
     if_match = document_etags(entity_tags(request.headers.get("If-Match")))
-    current_pod().data.delete(_path(), if_match=if_match)
+    current_pod().data.delete(path, if_match=if_match)
     return Response(status=204)
 
 

@@ -65,11 +65,10 @@ def test_what_a_vendor_can_never_do(server, whole_profile):
         assert_problem(response, 403, "insufficient-scope")
         assert response.json()["title"] == "Not covered by the grant"
 
-    # /data//… is no endpoint at all.
+    # /data//… names no resource (§1.3): the same 403, like any other invalid path.
     double = f"{server.url}/data//profile"
     response = requests.get(double, headers=pod.grant_headers("GET", double, grant), timeout=10)
-    assert_problem(response, 404, "not-found")
-    assert response.json()["title"] == "Not Found"
+    assert_problem(response, 403, "insufficient-scope")
 
     # Without DPoP the data API is the owner's.
     bare = requests.get(url, timeout=10)

@@ -123,3 +123,16 @@ def test_an_access_request_with_odd_fields_is_refused_and_not_stored(
 
     assert response.status_code == 422, response.text
     assert_request_refused(server, owner, response, says)
+
+
+@pytest.mark.parametrize("value", ["DPoP", "DPoP ", "dpop   ", "DPoP\t"])
+def test_the_dpop_scheme_without_a_grant_gets_the_documented_challenge(server, value):
+    response = requests.get(
+        f"{server.url}/data/profile", headers={"Authorization": value}, timeout=10
+    )
+
+    assert response.status_code == 401
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith("#invalid-grant")
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("DPoP ") and 'error="invalid_token"' in challenge
