@@ -15,6 +15,7 @@ mismatch with the manifest. Everything is validated before one transaction write
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -24,13 +25,13 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any, cast
 
 import sqlalchemy as sa
-from rdflib import Dataset, URIRef
+from rdflib import Dataset, Graph, URIRef
 
-from pds.resources import PodRef, ResourceError, rdf
+from pds.resources import PodRef, ResourceError, parsing, rdf
 from pds.resources.documents import etag_of, from_storage, to_storage
 from pds.resources.paths import DATA_PREFIX, check_path, resource_iri
 from pds.resources.validation import validate
-from pds.store import Store, pods
+from pds.store import AlreadyExists, NotFound, Store, pods
 from pds.store import grants as grant_rows
 from pds.store import resources as resource_rows
 from pds.store.engine import schema_revision
@@ -38,7 +39,14 @@ from pds.store.store import utcnow
 from pds.store.tables import EXPORTED_TABLES, UTCDateTime
 
 FORMAT = "vrm-pod-export"
-VERSION = 1
+VERSION = 2
+# What version 1 (before signing keys had signs_from, access requests a client, and pods
+# intents and offers) lacks, and how its rows are read today.
+_V1_ABSENT_TABLES = frozenset({"intents", "offers"})
+_V1_ADDED_COLUMNS: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
+    "signing_keys": {"signs_from": lambda row: row.get("created_at")},
+    "access_requests": {"client": lambda row: None},
+}
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 Progress = Callable[[int], None]
 
@@ -58,17 +66,15 @@ def export_pod(store: Store, pod: PodRef, out: IO[bytes], progress: Progress | N
         tables = {t.name: _dump_rows(conn, t, pod.id) for t in EXPORTED_TABLES}
     revision, _head = schema_revision(store.engine)
 
-    dataset = Dataset()
+    trig = []
     for row in rows:
         graph = from_storage(row.body, pod, row.path)
-        named = dataset.graph(URIRef(resource_iri(pod.base_url, row.path)))
-        for triple in graph:
-            named.add(triple)
+        trig.append(_named_graph(URIRef(resource_iri(pod.base_url, row.path)), graph))
         if progress:
             progress(1)
 
     members = {
-        "resources.trig": dataset.serialize(format="trig", encoding="utf-8"),
+        "resources.trig": "".join(trig).encode(),
         "pod.json": _json(
             {
                 "settings": pod_row.settings,
@@ -100,6 +106,16 @@ def export_pod(store: Store, pod: PodRef, out: IO[bytes], progress: Progress | N
             info.size, info.mode, info.mtime = len(data), 0o600, int(utcnow().timestamp())
             tar.addfile(info, io.BytesIO(data))
     return len(rows)
+
+
+def _named_graph(name: URIRef, graph: Graph) -> str:
+    """One document as a TriG graph block, every term written out in full.
+
+    rdflib's serializer writes typed literals in their short form, which changes some:
+    "15000"^^xsd:decimal comes out as 15000.0. An export keeps each document as it is stored.
+    """
+    triples = sorted(" ".join(term.n3() for term in triple) for triple in graph)
+    return f"{name.n3()} {{\n" + "".join(f"    {t} .\n" for t in triples) + "}\n"
 
 
 def _dump_rows(conn: sa.Connection, table: sa.Table, pod_id: str) -> list[dict[str, Any]]:
@@ -143,34 +159,74 @@ def import_pod(
     unclaimed unless `replace_owner` (the consent page, where the owner of a fresh pod loads
     an export and takes on its password).
     """
+    return load_archive(store, check_archive(source, pod, progress), replace_owner=replace_owner)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedArchive:
+    """An export read and checked in full, its documents rebased to `pod`: ready to load."""
+
+    pod: PodRef
+    documents: dict[str, tuple[str, dt.datetime | None, dt.datetime | None]]
+    pod_state: dict[str, Any]
+    tables: dict[sa.Table, list[dict[str, Any]]]
+
+
+def check_archive(
+    source: IO[bytes], pod: PodRef, progress: Progress | None = None
+) -> CheckedArchive:
+    """Read and check everything in the archive, without a database: ArchiveError says why not.
+
+    `progress` is called with 1 for each document checked.
+    """
     members = _read_members(source)
     manifest = _manifest(members)
     old_base = manifest["pod"]["base_url"]
-    documents = _documents(members["resources.trig"], manifest, old_base, pod, progress)
-    pod_state = _json_member(members, "pod.json", dict)
-    tables = {
-        t: _table_rows(t, _json_member(members, f"tables/{t.name}.json", list))
-        for t in EXPORTED_TABLES
-    }
+    version = manifest["version"]
+    return CheckedArchive(
+        pod=pod,
+        documents=_documents(members["resources.trig"], manifest, old_base, pod, progress),
+        pod_state=_json_member(members, "pod.json", dict),
+        tables={
+            t: _table_rows(t, _table_member(members, t, version), version) for t in EXPORTED_TABLES
+        },
+    )
 
+
+def load_archive(store: Store, checked: CheckedArchive, *, replace_owner: bool = False) -> int:
+    """Write a checked archive into its pod, in one transaction; returns the resource count.
+
+    The pod is made if the database does not have it yet. If it has it, it must be empty (see
+    `import_pod`), and it moves to the address `checked.pod` names; else ArchiveError and no
+    change.
+    """
+    pod = checked.pod
     with store.begin() as conn:
-        target = pods.lock(conn, pod.id)
+        try:
+            target = pods.lock(conn, pod.id)
+        except NotFound:
+            target = _new_pod(conn, pod)
         claimed = target.claimed_at is not None and not replace_owner
         if claimed or resource_rows.all_rows(conn, pod.id) or grant_rows.list_grants(conn, pod.id):
             raise ArchiveError(
                 "the target pod is not empty: import into a new data directory "
                 "(or a new pod name) so nothing is overwritten"
             )
-        pods.update(
-            conn,
-            pod.id,
-            settings=_object(pod_state.get("settings", {}), "settings"),
-            owner_password_hash=pod_state.get("owner_password_hash"),
-            claimed_at=_time(pod_state.get("claimed_at")),
-            setup_code_hash=None,
-            setup_code_expires_at=None,
-        )
-        for path, (body, created_at, updated_at) in documents.items():
+        pod_state = checked.pod_state
+        try:
+            pods.update(
+                conn,
+                pod.id,
+                base_url=pod.base_url,
+                settings=_object(pod_state.get("settings", {}), "settings"),
+                owner_password_hash=pod_state.get("owner_password_hash"),
+                claimed_at=_time(pod_state.get("claimed_at")),
+                setup_code_hash=None,
+                setup_code_expires_at=None,
+            )
+        except sa.exc.IntegrityError:  # base URLs are unique
+            raise _address_taken(pod) from None
+        for path, (body, created_at, updated_at) in checked.documents.items():
             resource_rows.create(
                 conn,
                 pod.id,
@@ -181,7 +237,7 @@ def import_pod(
                 created_at=created_at,
                 updated_at=updated_at,
             )
-        for table, rows in tables.items():
+        for table, rows in checked.tables.items():
             if not rows:
                 continue
             try:
@@ -190,7 +246,21 @@ def import_pod(
                 raise ArchiveError(
                     f"tables/{table.name}.json has values the database refuses: {exc.orig}"
                 ) from None
-    return len(documents)
+    return len(checked.documents)
+
+
+def _new_pod(conn: sa.Connection, pod: PodRef) -> pods.PodRow:
+    try:
+        return pods.create(conn, pod.id, pod.base_url)
+    except (AlreadyExists, sa.exc.IntegrityError):  # made a moment ago, or its URL is taken
+        raise _address_taken(pod) from None
+
+
+def _address_taken(pod: PodRef) -> ArchiveError:
+    return ArchiveError(
+        f"another pod in this database has the name {pod.id!r} or the address {pod.base_url}: "
+        "import under another pod name or base URL"
+    )
 
 
 def _read_members(source: IO[bytes]) -> dict[str, bytes]:
@@ -218,17 +288,18 @@ def _manifest(members: dict[str, bytes]) -> dict[str, Any]:
     manifest = _json_member(members, "manifest.json", dict)
     if manifest.get("format") != FORMAT:
         raise ArchiveError("not a pod export: manifest.json has the wrong format")
-    if manifest.get("version") != VERSION:
+    version = manifest.get("version")
+    if version not in (1, VERSION):
         raise ArchiveError(
-            f"export format version {manifest.get('version')!r} is not supported "
-            f"(this pod reads version {VERSION})"
+            f"export format version {version!r} is not supported "
+            f"(this pod reads versions 1 and {VERSION})"
         )
     files = _object(manifest.get("files"), "manifest files")
     expected = {
         "manifest.json",
         "resources.trig",
         "pod.json",
-        *(f"tables/{t.name}.json" for t in EXPORTED_TABLES),
+        *(f"tables/{t.name}.json" for t in _tables_of(version)),
     }
     if set(files) | {"manifest.json"} != expected or set(members) != expected:
         raise ArchiveError(
@@ -258,7 +329,7 @@ def _documents(
         raise ArchiveError(f"the manifest's resource list is invalid: {exc}") from None
     dataset = Dataset()
     try:
-        dataset.parse(data=trig.decode("utf-8"), format="trig", publicID=old_base + "/")
+        parsing.parse_trig(dataset, trig.decode("utf-8"), old_base + "/")
     except Exception as exc:  # rdflib's TriG parser raises many kinds; all mean a bad file
         raise ArchiveError(f"resources.trig is not valid TriG: {exc}") from None
 
@@ -294,10 +365,24 @@ def _documents(
     return out
 
 
-def _table_rows(table: sa.Table, rows: Iterable[Any]) -> list[dict[str, Any]]:
+def _tables_of(version: int) -> list[sa.Table]:
+    return [t for t in EXPORTED_TABLES if version > 1 or t.name not in _V1_ABSENT_TABLES]
+
+
+def _table_member(members: dict[str, bytes], table: sa.Table, version: int) -> list[Any]:
+    if table not in _tables_of(version):
+        return []  # the table came after this version: the pod had none of these rows
+    rows: list[Any] = _json_member(members, f"tables/{table.name}.json", list)
+    return rows
+
+
+def _table_rows(table: sa.Table, rows: Iterable[Any], version: int) -> list[dict[str, Any]]:
     columns = {c.name: c for c in table.columns if c.name != "pod_id" and not _generated(c)}
+    added = _V1_ADDED_COLUMNS.get(table.name, {}) if version == 1 else {}
     out = []
     for row in rows:
+        if isinstance(row, dict) and added and not set(added) & set(row):
+            row = {**row, **{name: fill(row) for name, fill in added.items()}}
         if not isinstance(row, dict) or set(row) != set(columns):
             raise ArchiveError(f"tables/{table.name}.json has a row with unexpected fields")
         out.append(

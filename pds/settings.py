@@ -2,11 +2,13 @@
 
 Precedence, highest first: command-line flags, ``PDS_*`` environment variables, the config
 file (``--config``/``PDS_CONFIG``, else ``<data_dir>/pds.toml`` if present), built-in defaults.
+`as_toml` writes the settings back as such a file, saying where each value came from.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 import tomllib
@@ -25,11 +27,14 @@ def _field(default: Any, help: str, **kw: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    data_dir: Path = _field(Path("pds-data"), "Directory for the SQLite database and secrets.")
+    data_dir: Path = _field(
+        Path("pds-data"), "Directory for the SQLite database and secrets.", shown="./pds-data"
+    )
     database_url: str = _field(
         "",
         "SQLAlchemy URL. Empty: SQLite in the data directory. PostgreSQL for providers: "
         "postgresql+psycopg://user@host/db.",
+        shown="SQLite in the data directory",
     )
     host: str = _field("127.0.0.1", "Address to listen on. 0.0.0.0 exposes the pod to the network.")
     port: int = _field(8000, "Port to listen on.")
@@ -37,6 +42,7 @@ class Settings:
         "",
         "Public URL of the pod (scheme, host, port), used in resource IRIs and tokens. "
         "Empty: http://<host>:<port>.",
+        shown="http://<host>:<port>",
     )
     pod: str = _field("default", "Name of the pod this server serves.")
     workers: int = _field(2, "Worker processes for `pds serve`.")
@@ -46,6 +52,7 @@ class Settings:
         "Key for signing sessions. Empty: generated on init and kept in <data_dir>/secret_key "
         "(mode 0600). Set it explicitly when several servers share one database.",
         secret=True,
+        shown="generated, kept in <data dir>/secret_key",
     )
     trusted_proxies: int = _field(
         0, "Number of reverse proxies in front of the pod whose X-Forwarded-* headers to trust."
@@ -65,22 +72,33 @@ class Settings:
     def effective_base_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    def describe(self) -> dict[str, Any]:
-        """The settings as plain values, secrets masked: safe to print or export."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.metadata.get("secret"):
-                value = "********" if value else f"(kept in {self.data_dir / 'secret_key'})"
-            out[f.name] = str(value) if isinstance(value, Path) else value
-        return out
-
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def env_name(name: str) -> str:
     return f"PDS_{name.upper()}"
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def default_text(name: str) -> str:
+    """The default of a setting as `--help` shows it."""
+    field = FIELDS[name]
+    if "shown" in field.metadata:
+        return str(field.metadata["shown"])
+    return _toml_value(field.default).strip('"')
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """Settings and, for each, where its value came from: "flag --port", "env PDS_PORT",
+    "config file /etc/pds.toml" or "default"."""
+
+    settings: Settings
+    sources: dict[str, str]
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -120,12 +138,22 @@ def _read_file(path: Path) -> dict[str, Any]:
     return table
 
 
-def load_settings(
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError as exc:  # a data directory this user may not look into
+        raise SettingsError(
+            f"cannot look for {path.name} in {path.parent}: {exc.strerror}"
+        ) from None
+
+
+def resolve_settings(
     flags: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     config_file: Path | None = None,
-) -> Settings:
-    """Merge flags, environment and config file over the defaults (flags win)."""
+) -> Resolved:
+    """Merge flags, environment and config file over the defaults (flags win), and say where
+    each value came from."""
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
     env = os.environ if env is None else env
     from_env = {name: env[env_name(name)] for name in FIELDS if env_name(name) in env}
@@ -133,7 +161,7 @@ def load_settings(
     data_dir = Path(flags.get("data_dir") or from_env.get("data_dir") or "pds-data").expanduser()
     if config_file is None and env.get("PDS_CONFIG"):
         config_file = Path(env["PDS_CONFIG"])
-    if config_file is None and (data_dir / "pds.toml").is_file():
+    if config_file is None and _is_file(data_dir / "pds.toml"):
         config_file = data_dir / "pds.toml"
     from_file = _read_file(config_file) if config_file else {}
 
@@ -144,7 +172,69 @@ def load_settings(
         raise SettingsError(
             f"log_level must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}"
         )
-    return settings
+    sources = dict.fromkeys(FIELDS, "default")
+    sources.update(dict.fromkeys(from_file, f"config file {config_file}"))
+    sources.update({name: f"env {env_name(name)}" for name in from_env})
+    sources.update({name: f"flag {flag_name(name)}" for name in flags})
+    return Resolved(settings, sources)
+
+
+def as_toml(resolved: Resolved) -> str:
+    """The settings as a config file that `resolve_settings` reads back to the same settings,
+    each value followed by a comment saying where it came from.
+
+    Secrets are never written: not the secret key, and not a database URL holding a password
+    (it is shown as a comment, password masked, to be set where it came from).
+    """
+    settings, sources = resolved.settings, resolved.sources
+    lines = [
+        "# The settings in force, as a config file for `pds --config FILE`.",
+        "# Each comment says where the value came from. Secrets are not shown.",
+    ]
+    for name, field in FIELDS.items():
+        value, source = getattr(settings, name), sources[name]
+        if field.metadata.get("secret"):
+            kept = f"generated, kept in {settings.data_dir.resolve() / 'secret_key'}"
+            lines.append(f"# {name}: " + (f"set by {source}, not shown" if value else kept))
+            continue
+        if name == "data_dir":
+            value = value.resolve()  # the file then means the same from any directory
+        if source == "default" and "shown" in field.metadata:
+            source = f"default: {field.metadata['shown']}"
+        line = f"{name} = {_toml_value(value)}"
+        if name == "database_url" and _holds_password(value):
+            line = f"# {name} = {_toml_value(redacted_url(value))}"
+            source += ", password not shown: set it there"
+        lines.append(f"{line:<40}  # {source}")
+    return "\n".join(lines) + "\n"
+
+
+def redacted_url(url: str) -> str:
+    """A database URL fit to print: its password masked."""
+    from sqlalchemy import exc, make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:  # unparsable: it may still hold a password, so show none of it
+        return "(an unreadable URL)"
+
+
+def _holds_password(url: str) -> bool:
+    from sqlalchemy import exc, make_url
+
+    try:
+        return bool(url) and make_url(url).password is not None
+    except exc.ArgumentError:
+        return True
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    # A TOML basic string: JSON's escapes are TOML's, and TOML also wants DEL escaped.
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def ensure_secret_key(settings: Settings) -> Settings:

@@ -27,6 +27,8 @@ from tests.cli.archive_setup import (
     exported,
     filled_pod,
     members_of,
+    tar_of,
+    with_checksums,
 )
 from tests.conftest import PASSWORD
 
@@ -40,7 +42,7 @@ def test_exported_pod_imports_into_a_new_pod_at_another_address_with_everything_
     archive = exported(store, source)
     target = empty_pod(store, pod_name + "-moved")
 
-    assert target.import_archive(io.BytesIO(archive)) == 3
+    assert target.import_archive(io.BytesIO(archive)) == len(documents_of())
 
     for path, turtle in documents_of().items():
         if path == "/notes/today":
@@ -138,3 +140,67 @@ def test_import_is_refused_into_a_claimed_pod_even_without_documents(store, pod_
     owner.verify_password("another password entirely")
     with pytest.raises(InvalidCredentials):
         owner.verify_password(PASSWORD)
+
+
+PRICES = """
+    @prefix schema: <https://schema.org/> .
+    @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+    <#bell> schema:price "15000"^^xsd:decimal , "1.50"^^xsd:decimal ;
+        schema:weight "1E3"^^xsd:double ; schema:dateCreated "2024-01-05"^^xsd:date .
+"""
+
+
+def test_archive_writes_every_literal_as_stored(store, pod_name):
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    source.data.put("/notes/prices", PRICES.encode(), "text/turtle")
+
+    trig = members_of(exported(store, source))["resources.trig"].decode()
+
+    for spelled in ('"15000"^^<', '"1.50"^^<', '"1E3"^^<', '"2024-01-05"^^<'):
+        assert spelled in trig
+
+
+def test_decimals_keep_their_exact_spelling_through_an_archive(store, pod_name):
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    source.data.put("/notes/prices", PRICES.encode(), "text/turtle")
+    target = empty_pod(store, pod_name + "-moved")
+
+    target.import_archive(io.BytesIO(exported(store, source)))
+
+    literals = {str(o) for o in target.data.document("/notes/prices").graph.objects()}
+    assert {"15000", "1.50", "2024-01-05"} <= literals
+
+
+def test_doubles_keep_their_exact_spelling_through_an_archive(store, pod_name):
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    source.data.put("/notes/prices", PRICES.encode(), "text/turtle")
+    target = empty_pod(store, pod_name + "-moved")
+
+    target.import_archive(io.BytesIO(exported(store, source)))
+
+    literals = {str(o) for o in target.data.document("/notes/prices").graph.objects()}
+    assert "1E3" in literals
+
+
+def test_an_archive_of_the_previous_format_still_imports(store, pod_name):
+    """Version 1 exports (before key publication times, request clients, intents and offers)."""
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    kid = source.signing_kid  # the pod's first key, made now
+    members = members_of(exported(store, source))
+    manifest = json.loads(members["manifest.json"])
+    manifest["version"] = 1
+    for table in ("intents", "offers"):
+        del members[f"tables/{table}.json"]
+        del manifest["files"][f"tables/{table}.json"]
+    for table, column in (("signing_keys", "signs_from"), ("access_requests", "client")):
+        rows = json.loads(members[f"tables/{table}.json"])
+        members[f"tables/{table}.json"] = json.dumps(
+            [{k: v for k, v in row.items() if k != column} for row in rows]
+        ).encode()
+    members["manifest.json"] = json.dumps(manifest).encode()
+    target = empty_pod(store, pod_name + "-moved")
+
+    target.import_archive(io.BytesIO(tar_of(with_checksums(members))))
+
+    assert kid in {k.kid for k in target.signing_keys()}  # published: what it signed verifies
+    assert [i.id for i in target.intents.all()] == [i.id for i in source.intents.all()]

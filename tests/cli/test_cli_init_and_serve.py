@@ -6,12 +6,7 @@ working directory, so nothing outside `tmp_path` is read or written.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import stat
-import subprocess
-import time
 from pathlib import Path
 
 import requests
@@ -22,12 +17,14 @@ from pds import schemas
 from pds.store import resources as resource_rows
 from tests.cli.cli_setup import (
     DEFAULT_BASE_URL,
-    PDS,
     SETUP_CODE,
-    clean_env,
+    free_port,
     ok,
     pod_of,
     sqlite_store,
+    start_serving,
+    stop,
+    wait_until_served,
 )
 from tests.conftest import PASSWORD
 
@@ -101,50 +98,20 @@ def test_init_demo_fills_the_pod_and_running_init_again_keeps_key_data_and_owner
 # -- serve ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop gunicorn's master and workers (their own process group), however the test went."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def test_setup_code_printed_by_serve_claims_the_pod_over_http(pds, tmp_path):
     data = tmp_path / "data"
     ok(pds("--data-dir", str(data), "init", "--demo"))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(PDS), "--data-dir", str(data), "serve", "--port", str(port), "--workers", "1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-            env=clean_env(tmp_path),
-            start_new_session=True,
-        )
+    process = start_serving(
+        *("--data-dir", str(data), "serve", "--port", str(port), "--workers", "1"),
+        cwd=tmp_path,
+        log=log,
+    )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, f"pds serve exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"pds serve did not answer:\n{log.read_text()}"
-            try:
-                status = requests.get(f"{url}/owner", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        assert status.json() == {"pod": url, "claimed": False}
+        status = wait_until_served(process, url, log)
+        assert status == {"pod": url, "claimed": False}
         code = SETUP_CODE.search(log.read_text()).group()
 
         claim = requests.post(
