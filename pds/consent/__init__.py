@@ -32,7 +32,7 @@ from pds.consent.errors import (
     WeakPassword,
 )
 from pds.consent.grants import Grant
-from pds.consent.intents import Intent, Preview
+from pds.consent.intents import Intent, IntentDraft, Preview
 from pds.consent.offers import Offer
 from pds.consent.owner import ApiToken
 from pds.consent.owner_data import VendorRecord, Written
@@ -58,6 +58,7 @@ __all__ = [
     "GrantRevoked",
     "InsufficientScope",
     "Intent",
+    "IntentDraft",
     "IntentNotFound",
     "IntentNotOpen",
     "InvalidCredentials",

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import secrets
+import unicodedata
 from functools import cache
 from typing import Any
 
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import SKOS
+from rdflib.namespace import SKOS, XSD
 from rdflib.term import Node
 
 from pds import schemas
@@ -25,6 +27,7 @@ from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import AlreadyDecided, IntentNotFound, IntentNotOpen, InvalidInput
 from pds.consent.inputs import is_id
+from pds.consent.owner_data import OwnerData
 from pds.resources import ResourceNotFound
 from pds.store import NotFound
 from pds.store import intents as rows
@@ -77,9 +80,36 @@ class Preview:
     warnings: list[str]
 
 
+@dataclasses.dataclass(frozen=True)
+class IntentDraft:
+    """An intent as a form or an API client gives it; every value as text, as typed."""
+
+    name: str
+    category: str  # a category IRI (see categories())
+    offers_until: str  # a date
+    description: str = ""
+    must_have: tuple[str, ...] = ()
+    min_price: str = ""
+    max_price: str = ""
+    currency: str = ""
+    locality: str = ""
+    country: str = ""
+    radius_km: str = ""
+    wanted_by: str = ""
+
+
 class Intents:
-    def __init__(self, ctx: PodContext):
+    def __init__(self, ctx: PodContext, data: OwnerData):
         self.ctx = ctx
+        self.data = data
+
+    def create(self, draft: IntentDraft) -> Intent:
+        """Write a new intent document from `draft` (checked against the intent shape: a
+        ShapeViolation says what to fix), under a name made from what is wanted."""
+        name = _slug(draft.name) + "-" + secrets.token_hex(3)
+        document_iri = f"{self.ctx.base_url}/data{PREFIX}{name}"
+        self.data.put_graph(PREFIX + name, _graph(draft, document_iri), if_none_match=True)
+        return self.get(name)
 
     def all(self) -> list[Intent]:
         """Every intent document, drafts included, newest publication first."""
@@ -280,6 +310,43 @@ def public_form(
             "radius_km": one(near, PDS.radiusKm),
         }
     return out
+
+
+def _graph(draft: IntentDraft, document_iri: str) -> Graph:
+    graph = Graph()
+    node = URIRef(document_iri + "#it")
+    graph.add((node, RDF.type, PDS.Intent))
+
+    def text(subject: Node, predicate: URIRef, value: str, datatype: URIRef | None = None) -> None:
+        if value.strip():
+            graph.add((subject, predicate, Literal(value.strip(), datatype=datatype)))
+
+    text(node, SCHEMA.name, draft.name)
+    if draft.category.strip():
+        graph.add((node, SCHEMA.category, URIRef(draft.category.strip())))
+    text(node, SCHEMA.description, draft.description)
+    for item in draft.must_have:
+        text(node, PDS.mustHave, item)
+    if draft.max_price.strip() or draft.min_price.strip() or draft.currency.strip():
+        price = URIRef(document_iri + "#budget")
+        graph.add((node, SCHEMA.priceSpecification, price))
+        text(price, SCHEMA.minPrice, draft.min_price, XSD.decimal)
+        text(price, SCHEMA.maxPrice, draft.max_price, XSD.decimal)
+        text(price, SCHEMA.priceCurrency, draft.currency.upper())
+    if draft.locality.strip() or draft.country.strip() or draft.radius_km.strip():
+        near = URIRef(document_iri + "#near")
+        graph.add((node, PDS.near, near))
+        text(near, SCHEMA.addressLocality, draft.locality)
+        text(near, SCHEMA.addressCountry, draft.country.upper())
+        text(near, PDS.radiusKm, draft.radius_km, XSD.decimal)
+    text(node, SCHEMA.availabilityEnds, draft.wanted_by, XSD.date)
+    text(node, SCHEMA.validThrough, draft.offers_until, XSD.date)
+    return graph
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", text).lower())
+    return "-".join(words)[:40].strip("-") or "intent"
 
 
 def category_of(iri: str) -> dict[str, str]:

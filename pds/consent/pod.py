@@ -46,7 +46,7 @@ class Pod:
         self.decisions = Decisions(ctx, self.requests, self.grants)
         self.activity = Activity(ctx)
         self.terms = CustomerTerms(ctx)
-        self.intents = Intents(ctx)
+        self.intents = Intents(ctx, self.data)
         self.offers = Offers(ctx, self.intents, self.decisions)
 
     @property

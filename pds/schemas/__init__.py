@@ -16,9 +16,9 @@ from rdflib import Graph, Namespace, URIRef
 __all__ = [
     "CONTEXT_IRI",
     "VOCAB",
+    "categories_graph",
     "jsonld_context",
     "purposes_graph",
-    "categories_graph",
     "sample_documents",
     "shape_for_path",
     "shapes_graph",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import Blueprint
 
-from pds.consent import Intent, InvalidInput, Offer
+from pds.consent import Intent, IntentDraft, InvalidInput, Offer
 from pds.server.auth import require_owner
 from pds.server.current import current_pod
 from pds.server.http import read_json
@@ -23,6 +24,34 @@ def _owner_only():
 @bp.get("/intents")
 def list_intents():
     return {"intents": [intent_json(i) for i in current_pod().intents.all()]}
+
+
+@bp.post("/intents")
+def create_intent():
+    """A new intent from JSON: the members of IntentDraft, as text (must_have: a list)."""
+    intent = current_pod().intents.create(draft_from(read_json()))
+    return intent_json(intent), 201, {"Location": intent.path}
+
+
+def draft_from(values: dict[str, Any]) -> IntentDraft:
+    """An IntentDraft from JSON or form values; unknown names refused, every value text."""
+    known = {f.name for f in dataclasses.fields(IntentDraft)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InvalidInput(
+            f"unknown field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    must_have = values.get("must_have", [])
+    if not isinstance(must_have, list) or not all(isinstance(m, str) for m in must_have):
+        raise InvalidInput("must_have is a list of texts")
+    texts = {k: v for k, v in values.items() if k != "must_have"}
+    for name, value in texts.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"{name} is text")
+    for name in ("name", "category", "offers_until"):
+        if not texts.get(name, "").strip():
+            raise InvalidInput(f"{name} is required")
+    return IntentDraft(**texts, must_have=tuple(m for m in must_have if m.strip()))
 
 
 @bp.get("/intents/<intent_id>")

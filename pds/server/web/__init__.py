@@ -5,7 +5,7 @@ through the same use cases of the pod as the owner API, so no rule lives only he
 """
 
 # The page modules add their routes to the blueprint when imported.
-from pds.server.web import account, mydata, pages, settings_pages
+from pds.server.web import account, intents_pages, mydata, pages, settings_pages
 from pds.server.web.blueprint import bp, root
 
-__all__ = ["account", "bp", "mydata", "pages", "root", "settings_pages"]
+__all__ = ["account", "bp", "intents_pages", "mydata", "pages", "root", "settings_pages"]
