@@ -11,7 +11,9 @@ from tests.protocol.independent_client import PROBLEM_BASE, Grant, PodClient, Pr
 SCHEMA = Namespace("https://schema.org/")
 EMAIL = str(SCHEMA.email)
 NAME = str(SCHEMA.name)
-DPOP_CHALLENGE = 'DPoP algs="EdDSA Ed25519 ES256", error="{error}", error_description="{description}"'
+DPOP_CHALLENGE = (
+    'DPoP algs="EdDSA Ed25519 ES256", error="{error}", error_description="{description}"'
+)
 
 PROFILE_TURTLE = """\
 @prefix schema: <https://schema.org/> .

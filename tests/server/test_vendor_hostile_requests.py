@@ -132,7 +132,7 @@ def test_the_hand_made_request_is_accepted_as_it_is(server, owner):
                 "localhost.",
                 "api.localhost",
                 "127.0.0.1.",
-                "0.0.0.0",
+                "0.0.0.0",  # noqa: S104 - a callback host, never bound
                 "10.1",
                 "[::1]",
                 "[fe80::1%25eth0]",
