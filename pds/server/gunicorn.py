@@ -56,7 +56,8 @@ class PodServer(BaseApplication):
         self.pod.close()  # connections are opened again, per worker, after the fork
         # What exists now stays shared with the workers: the collector never touches it (and
         # so never copies its pages into a worker). `pds serve` turned the collector off while
-        # this was built (see pds.cli.serve); it runs again from here on, on newer objects only.
+        # this was built (see pds.cli.serving.serve); it runs again from here on, on newer
+        # objects only.
         gc.freeze()
         gc.enable()
         return BufferedWSGI(app, self.settings.max_body_bytes)

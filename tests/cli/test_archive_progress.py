@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pds.cli import ProgressLine
+from pds.cli.moving import ProgressLine
 from pds.store import migrate
 from tests.cli.archive_setup import documents_of, filled_pod
 from tests.cli.cli_setup import PDS, clean_env, ok, sqlite_store

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from pds.cli import serve as serve_command
+from pds.cli.serving import serve as serve_command
 from pds.settings import FIELDS, default_text
 from tests.cli.cli_setup import listing, ok, one_line_error
 
