@@ -22,10 +22,22 @@ FORBIDDEN = {
         "pds.archive",
         "pds.resources.documents",  # writing documents is a use case of pds.consent
         "pds.resources.containers",
+        "pds.relay",
     ),
-    "pds.consent": ("flask", "werkzeug", "gunicorn", "pds.server", "pds.cli"),
+    "pds.consent": ("flask", "werkzeug", "gunicorn", "pds.server", "pds.cli", "pds.relay"),
+    # The relay is its own server: it borrows the pod's building blocks (JOSE, callbacks, the
+    # engine, the buffered front), never the pod's app, and nothing of the pod needs it.
+    "pds.relay": ("pds.server.app", "pds.server.web", "pds.cli", "pds.resources"),
     "pds.archive": ("flask", "werkzeug", "pds.server", "pds.consent", "pds.cli"),
-    "pds.resources": ("flask", "werkzeug", "pds.server", "pds.consent", "pds.archive", "pds.cli"),
+    "pds.resources": (
+        "flask",
+        "werkzeug",
+        "pds.server",
+        "pds.consent",
+        "pds.archive",
+        "pds.cli",
+        "pds.relay",
+    ),
     "pds.store": (
         "flask",
         "werkzeug",
@@ -35,6 +47,7 @@ FORBIDDEN = {
         "pds.resources",
         "pds.archive",
         "pds.cli",
+        "pds.relay",
     ),
     "pds.schemas": ("flask", "sqlalchemy", "pds.server", "pds.consent", "pds.resources"),
     "vendor_client": ("pds", "flask", "werkzeug", "gunicorn", "sqlalchemy", "pyshacl"),

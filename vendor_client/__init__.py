@@ -26,6 +26,7 @@ from vendor_client.errors import (
 )
 from vendor_client.keys import VendorKey
 from vendor_client.offers import Decision, SentOffer, send_offer
+from vendor_client.relays import RelayClient
 
 __version__ = "0.1.0"
 
@@ -46,6 +47,7 @@ __all__ = [
     "PodUnreachable",
     "ProtocolError",
     "RateLimited",
+    "RelayClient",
     "RequestDenied",
     "SentOffer",
     "VendorClientError",

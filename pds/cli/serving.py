@@ -103,7 +103,7 @@ def serve(
         log_level=log_level,
         allow_private_callbacks=allow_private_callbacks,
     )
-    _check_port_is_free(settings.host, settings.port)
+    check_port_is_free(settings.host, settings.port)
     database = sqlite_file(settings)
     if database is not None:
         _hold_serve_lock(database.parent)
@@ -116,7 +116,7 @@ def serve(
     run_gunicorn(settings, pod)
 
 
-def _check_port_is_free(host: str, port: int) -> None:
+def check_port_is_free(host: str, port: int) -> None:
     """Bind the port as gunicorn will, and let it go: gunicorn itself retries a taken port for
     five seconds and then exits with a log, where one line at once says what to do."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     INTENT_PAUSE = "intent.pause"
     INTENT_RESUME = "intent.resume"
     INTENT_CLOSE = "intent.close"
+    RELAYS_UPDATE = "relays.update"
     OFFER_RECEIVE = "offer.receive"
     OFFER_SHORTLIST = "offer.shortlist"
     OFFER_DECLINE = "offer.decline"

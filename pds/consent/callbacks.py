@@ -11,6 +11,7 @@ with TLS still verified against the name.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import socket
 from urllib.parse import urlsplit
@@ -92,8 +93,9 @@ def public_address(host: str) -> str:
     return str(addresses[0])
 
 
-def post(url: str, body: str, media_type: str, *, allow_private: bool) -> None:
-    """POST `body` to the callback `url`; DeliveryRefused unless it answers 2xx."""
+def post(url: str, body: str, media_type: str, *, allow_private: bool) -> bytes:
+    """POST `body` to `url` (a vendor's callback, a relay); its answer's body if 2xx, else
+    DeliveryRefused with the status and the problem's detail."""
     # Imported here: most workers never deliver anything, and these cost some MB each.
     import certifi
     import urllib3
@@ -135,4 +137,14 @@ def post(url: str, body: str, media_type: str, *, allow_private: bool) -> None:
     finally:
         pool.close()
     if not 200 <= response.status < 300:
-        raise DeliveryRefused(f"the callback answered {response.status}")
+        raise DeliveryRefused(f"the callback answered {response.status}{_detail(response.data)}")
+    return bytes(response.data)
+
+
+def _detail(body: bytes) -> str:
+    """`: <detail>` of a problem details body, short, if there is one."""
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {str(detail)[:200]}" if detail else ""

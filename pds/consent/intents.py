@@ -15,19 +15,20 @@ import datetime as dt
 import re
 import secrets
 import unicodedata
-from functools import cache
 from typing import Any
 
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import SKOS, XSD
+from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from pds import schemas
 from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.categories import category_of
 from pds.consent.context import PodContext
 from pds.consent.errors import AlreadyDecided, IntentNotFound, IntentNotOpen, InvalidInput
 from pds.consent.inputs import is_id
 from pds.consent.owner_data import OwnerData
+from pds.consent.relays import IntentRelays, new_relay_key
 from pds.resources import ResourceNotFound
 from pds.store import NotFound
 from pds.store import intents as rows
@@ -36,11 +37,12 @@ SCHEMA = Namespace("https://schema.org/")
 PDS = schemas.VOCAB
 PREFIX = "/intents/"
 REPLY_PATH = "/replies/"
+MAX_DAYS = 366  # the furthest last day for offers (relays keep an intent no longer)
 AGREEMENT = {
     "id": "PDC-INTENT",
     "title": "Personal data contribution: intentcasting",
     "standard": "IEEE 7012-2025",
-    "url": "https://myterms.info/agreements/PDC-INTENT",
+    "roster": "Customer Commons",
 }
 PRIVATE_FIELDS = (
     SCHEMA.name,
@@ -99,9 +101,10 @@ class IntentDraft:
 
 
 class Intents:
-    def __init__(self, ctx: PodContext, data: OwnerData):
+    def __init__(self, ctx: PodContext, data: OwnerData, relays: IntentRelays):
         self.ctx = ctx
         self.data = data
+        self.relays = relays
 
     def create(self, draft: IntentDraft) -> Intent:
         """Write a new intent document from `draft` (checked against the intent shape: a
@@ -140,14 +143,18 @@ class Intents:
         return Preview(published, self._warnings(published))
 
     def publish(self, intent_id: str) -> Intent:
-        """Give the intent a public id and a reply address: vendors may now send offers."""
+        """Give the intent a public id and a reply address, and announce it to the chosen
+        relays: vendors may now send offers."""
         intent = self.get(intent_id)
         if intent.status != "draft":
             raise AlreadyDecided(f"this intent is already {intent.status}")
         if intent.published is None:
             raise IntentNotFound(f"the intent {intent_id!r} has no document")
-        if _offers_until(intent.published) < self.ctx.clock().date():
-            raise InvalidInput("its last day for offers has passed: choose a later one first")
+        today = self.ctx.clock().date()
+        if not today <= _offers_until(intent.published) <= today + dt.timedelta(days=MAX_DAYS):
+            raise InvalidInput(
+                f"its last day for offers must be from today to {MAX_DAYS} days ahead"
+            )
         if "name" not in (intent.published["category"] or {}):
             raise InvalidInput("its category is not one of the list: choose one from it")
         row = rows.IntentRow(
@@ -157,6 +164,7 @@ class Intents:
             status="published",
             published_at=self.ctx.clock(),
             closed_at=None,
+            relay_key=new_relay_key(),
         )
         with self.ctx.store.begin() as conn:
             if rows.get(conn, self.ctx.id, intent_id) is not None:
@@ -170,6 +178,9 @@ class Intents:
                 resource=PREFIX + intent_id,
                 detail={"intent": row.public_id},
             )
+        published = self.get(intent_id)
+        assert published.published is not None and published.reply_url is not None
+        self.relays.announce(intent_id, published.published, published.reply_url)
         return self.get(intent_id)
 
     def pause(self, intent_id: str) -> Intent:
@@ -179,11 +190,15 @@ class Intents:
         return self._move(intent_id, "published", Action.INTENT_RESUME, allowed=("paused",))
 
     def close(self, intent_id: str) -> Intent:
-        """No more offers, ever; offers already made stay for the customer to decide."""
-        return self._move(intent_id, "closed", Action.INTENT_CLOSE, allowed=("published", "paused"))
+        """No more offers, ever; relays forget it. Offers already made stay for the customer."""
+        closed = self._move(
+            intent_id, "closed", Action.INTENT_CLOSE, allowed=("published", "paused")
+        )
+        self.relays.withdraw(intent_id)
+        return closed
 
-    def open_for_offers(self, reply_token: str) -> Intent:
-        """The intent a reply address belongs to, if it takes offers now."""
+    def at_reply_token(self, reply_token: str) -> Intent:
+        """The intent a reply address belongs to, whatever its state."""
         if not is_id(reply_token):
             raise IntentNotFound("there is no intent at this address")
         with self.ctx.store.read() as conn:
@@ -191,7 +206,11 @@ class Intents:
                 row = rows.by_reply_token(conn, self.ctx.id, reply_token)
             except NotFound:
                 raise IntentNotFound("there is no intent at this address") from None
-        intent = self._intent(row.id, row)
+        return self._intent(row.id, row)
+
+    def open_for_offers(self, reply_token: str) -> Intent:
+        """The intent a reply address belongs to, if it takes offers now."""
+        intent = self.at_reply_token(reply_token)
         if not intent.takes_offers:
             raise IntentNotOpen(f"this intent is {intent.status}: it takes no offers")
         return intent
@@ -347,30 +366,6 @@ def _graph(draft: IntentDraft, document_iri: str) -> Graph:
 def _slug(text: str) -> str:
     words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", text).lower())
     return "-".join(words)[:40].strip("-") or "intent"
-
-
-def category_of(iri: str) -> dict[str, str]:
-    """A category by IRI: id, notation (the taxonomy's number), name and full path; only the id
-    for an IRI not in the list (publishing refuses it)."""
-    return {"id": iri, **_categories().get(iri, {})}
-
-
-def categories() -> list[dict[str, str]]:
-    """Every category an intent may name, by full name."""
-    return sorted(({"id": k, **v} for k, v in _categories().items()), key=lambda c: c["path"])
-
-
-@cache
-def _categories() -> dict[str, dict[str, str]]:
-    graph = schemas.categories_graph()
-    out = {}
-    for concept in graph.subjects(SKOS.inScheme, None):
-        out[str(concept)] = {
-            "notation": str(graph.value(concept, SKOS.notation)),
-            "name": str(graph.value(concept, SKOS.prefLabel)),
-            "path": str(graph.value(concept, SKOS.altLabel)),
-        }
-    return out
 
 
 def _offers_until(published: dict[str, Any]) -> dt.date:

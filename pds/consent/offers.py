@@ -40,7 +40,6 @@ from pds.consent.inputs import is_id
 from pds.consent.intents import Intent, Intents
 from pds.consent.scopes import READ, Scope, check_scope
 from pds.store import AlreadyExists, NotFound, pods, replay
-from pds.store import intents as intent_rows
 from pds.store import offers as rows
 from pds.store import requests as request_rows
 
@@ -102,8 +101,19 @@ class Offers:
 
     # -- the vendor's side ---------------------------------------------------------------------
 
-    def submit(self, reply_token: str, signed: str, client_address: str | None = None) -> Offer:
-        """Check a vendor's signed offer to the intent at `reply_token` and keep it."""
+    def submit(
+        self,
+        reply_token: str,
+        signed: str,
+        client_address: str | None = None,
+        *,
+        relay_reply: str | None = None,
+    ) -> Offer:
+        """Check a vendor's signed offer to the intent at `reply_token` and keep it.
+
+        `relay_reply` is the relay's reply address the offer says it came through: the vendor
+        signed it for that address (its `aud`), and the relay holds back floods by network.
+        """
         if len(signed) > MAX_OFFER_BYTES:
             raise TooLarge(f"an offer is at most {MAX_OFFER_BYTES} bytes")
         intent = self.intents.open_for_offers(reply_token)
@@ -121,10 +131,12 @@ class Offers:
         except InvalidInput as exc:
             raise InvalidInput(f"the offer's signature is invalid: {exc}") from None
         now = self.ctx.clock()
-        self._check_claims(claims, intent, reply_token, now)
+        relayed = self.intents.relays.relayed_reply(intent.id, relay_reply)
+        audience = relay_reply if relayed else self.intents.reply_url(reply_token)
+        self._check_claims(claims, intent, audience, now)
         body = self._offer_body(claims.get("offer"), now)
         vendor = requests.vendor_info(claims.get("vendor"))
-        client = requests.client_network(client_address)
+        client = None if relayed else requests.client_network(client_address)
         offer_id = secrets.token_urlsafe(16)
         row = rows.OfferRow(
             id=offer_id,
@@ -163,21 +175,28 @@ class Offers:
             )
         return Offer.from_row(row)
 
+    def relayed_status_url(
+        self, reply_token: str, offer_id: str, relay_reply: str | None
+    ) -> str | None:
+        """The offer's status URL at the relay it came through, if `relay_reply` is one of this
+        intent's relays; None if it came to the pod directly."""
+        intent = self.intents.at_reply_token(reply_token)
+        # Polls keep coming through the relay after the intent closed, to learn the decision.
+        if self.intents.relays.relayed_reply(intent.id, relay_reply, include_withdrawn=True):
+            return f"{relay_reply}/offers/{offer_id}"
+        return None
+
     def for_vendor(self, reply_token: str, offer_id: str, vendor_id: str) -> Offer:
         """The offer if `vendor_id` made it, to this intent; others learn nothing of it."""
-        if not (is_id(reply_token) and is_id(offer_id)):
+        if not is_id(offer_id):
             raise OfferNotFound("there is no offer here for your key")
         try:
+            intent = self.intents.at_reply_token(reply_token)
             with self.ctx.store.read() as conn:
                 row = rows.get(conn, self.ctx.id, offer_id)
-            intent = self.intents.get(row.intent_id)
         except (NotFound, IntentNotFound):
             raise OfferNotFound("there is no offer here for your key") from None
-        mine = secrets.compare_digest(row.vendor_id, vendor_id)
-        here = intent.reply_url == self.intents.reply_url(reply_token) or (
-            intent.status == "closed" and self._token_of(row.intent_id) == reply_token
-        )
-        if not (mine and here):
+        if row.intent_id != intent.id or not secrets.compare_digest(row.vendor_id, vendor_id):
             raise OfferNotFound("there is no offer here for your key")
         return Offer.from_row(row)
 
@@ -287,18 +306,13 @@ class Offers:
             )
         return self.get(offer_id)
 
-    def _token_of(self, intent_id: str) -> str | None:
-        with self.ctx.store.read() as conn:
-            row = intent_rows.get(conn, self.ctx.id, intent_id)
-        return row.reply_token if row else None
-
     def _check_claims(
-        self, claims: dict[str, Any], intent: Intent, reply_token: str, now: dt.datetime
+        self, claims: dict[str, Any], intent: Intent, audience: str | None, now: dt.datetime
     ) -> None:
         for name in ("aud", "iat", "exp", "jti", "intent", "offer", "vendor"):
             if name not in claims:
                 raise InvalidInput(f"the offer's claims are invalid: {name!r} is required")
-        if claims["aud"] != self.intents.reply_url(reply_token):
+        if claims["aud"] != audience:
             raise InvalidInput("the offer's aud must be the reply address it is sent to")
         if intent.published is None or claims["intent"] != intent.published["id"]:
             raise InvalidInput("the offer's intent is not the intent at this address")

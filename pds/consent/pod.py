@@ -25,6 +25,7 @@ from pds.consent.notifications import Outbox
 from pds.consent.offers import Offers
 from pds.consent.owner import OwnerAccount
 from pds.consent.owner_data import OwnerData
+from pds.consent.relays import IntentRelays
 from pds.consent.requests import AccessRequests
 from pds.consent.terms import CustomerTerms
 from pds.consent.vendor_data import VendorData
@@ -46,7 +47,8 @@ class Pod:
         self.decisions = Decisions(ctx, self.requests, self.grants)
         self.activity = Activity(ctx)
         self.terms = CustomerTerms(ctx)
-        self.intents = Intents(ctx, self.data)
+        self.relays = IntentRelays(ctx)
+        self.intents = Intents(ctx, self.data, self.relays)
         self.offers = Offers(ctx, self.intents, self.decisions)
 
     @property

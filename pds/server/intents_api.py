@@ -21,6 +21,17 @@ def _owner_only():
     require_owner()
 
 
+@bp.get("/relays")
+def relays():
+    return {"relays": current_pod().relays.chosen()}
+
+
+@bp.put("/relays")
+def choose_relays():
+    """{"relays": [base URLs]}: where intents published from now on are announced."""
+    return {"relays": current_pod().relays.choose(read_json().get("relays"))}
+
+
 @bp.get("/intents")
 def list_intents():
     return {"intents": [intent_json(i) for i in current_pod().intents.all()]}
@@ -113,7 +124,18 @@ def accept(offer_id: str):
 
 
 def intent_json(intent: Intent) -> dict[str, Any]:
+    announced = current_pod().relays.of(intent.id)
     return {
+        "announced": [
+            {
+                "relay": a.relay,
+                "reply_to": a.reply_url,
+                "announced_at": a.announced_at.isoformat() if a.announced_at else None,
+                "withdrawn_at": a.withdrawn_at.isoformat() if a.withdrawn_at else None,
+                "error": a.error,
+            }
+            for a in announced
+        ],
         "id": intent.id,
         "path": intent.path,
         "status": intent.status,

@@ -11,6 +11,8 @@ from pds.server.problems import Problem
 
 bp = Blueprint("offers", __name__)
 
+RELAY_REPLY = "PDS-Relay-Reply"  # set by a relay: the reply address the vendor used, at the relay
+
 
 @bp.post("/replies/<reply_token>")
 def submit_offer(reply_token: str):
@@ -29,8 +31,13 @@ def submit_offer(reply_token: str):
             400, "malformed-offer", "Malformed offer", "an offer is a compact JWS (ASCII)"
         ) from None
     pod = current_pod()
-    offer = pod.offers.submit(reply_token, signed, client_address=request.remote_addr)
-    status_url = f"{pod.intents.reply_url(reply_token)}/offers/{offer.id}"
+    relay_reply = request.headers.get(RELAY_REPLY)
+    offer = pod.offers.submit(
+        reply_token, signed, client_address=request.remote_addr, relay_reply=relay_reply
+    )
+    status_url = pod.offers.relayed_status_url(reply_token, offer.id, relay_reply) or (
+        f"{pod.intents.reply_url(reply_token)}/offers/{offer.id}"
+    )
     body = {"id": offer.id, "status": offer.status, "status_url": status_url}
     return body, 202, {"Location": status_url}
 
@@ -39,8 +46,10 @@ def submit_offer(reply_token: str):
 def offer_status(reply_token: str, offer_id: str):
     """The offer's state for the vendor that made it (DPoP proof by the same key)."""
     pod = current_pod()
+    # Through a relay, the vendor signed its proof for the relay's address of this status.
+    relayed = pod.offers.relayed_status_url(reply_token, offer_id, request.headers.get(RELAY_REPLY))
     vendor_id = pod.vendor_data.prove_key(
-        request.headers.get("DPoP"), method=request.method, url=public_url()
+        request.headers.get("DPoP"), method=request.method, url=relayed or public_url()
     )
     offer = pod.offers.for_vendor(reply_token, offer_id, vendor_id)
     body = {

@@ -8,6 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from pds.store.errors import NotFound
+from pds.store.tables import intent_announcements as a
 from pds.store.tables import intents as t
 
 
@@ -19,6 +20,7 @@ class IntentRow:
     status: str  # published, paused, closed
     published_at: dt.datetime
     closed_at: dt.datetime | None
+    relay_key: str  # PKCS#8 PEM of this intent's own key for relays
 
 
 _COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(IntentRow))
@@ -58,3 +60,52 @@ def set_status(
         .values(status=status, closed_at=closed_at)
     )
     return result.rowcount == 1
+
+
+# -- where an intent was announced ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AnnouncementRow:
+    intent_id: str
+    relay: str  # the relay's base URL
+    announcement_id: str | None
+    reply_url: str | None
+    withdraw_url: str | None
+    announced_at: dt.datetime | None
+    withdrawn_at: dt.datetime | None
+    error: str | None
+
+
+_ANNOUNCEMENT_COLUMNS = tuple(a.c[f.name] for f in dataclasses.fields(AnnouncementRow))
+
+
+def save_announcement(conn: sa.Connection, pod_id: str, row: AnnouncementRow) -> None:
+    """Insert or replace the record of `row.intent_id` at `row.relay`."""
+    conn.execute(
+        a.delete().where(
+            a.c.pod_id == pod_id, a.c.intent_id == row.intent_id, a.c.relay == row.relay
+        )
+    )
+    conn.execute(a.insert().values(pod_id=pod_id, **dataclasses.asdict(row)))
+
+
+def announcements(conn: sa.Connection, pod_id: str, intent_id: str) -> list[AnnouncementRow]:
+    query = (
+        sa.select(*_ANNOUNCEMENT_COLUMNS)
+        .where(a.c.pod_id == pod_id, a.c.intent_id == intent_id)
+        .order_by(a.c.relay)
+    )
+    return [AnnouncementRow(*r) for r in conn.execute(query)]
+
+
+def by_relay_reply(
+    conn: sa.Connection, pod_id: str, reply_url: str, *, include_withdrawn: bool = False
+) -> AnnouncementRow | None:
+    query = sa.select(*_ANNOUNCEMENT_COLUMNS).where(
+        a.c.pod_id == pod_id, a.c.reply_url == reply_url
+    )
+    if not include_withdrawn:
+        query = query.where(a.c.withdrawn_at.is_(None))
+    found = conn.execute(query).first()
+    return AnnouncementRow(*found) if found else None

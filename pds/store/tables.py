@@ -215,8 +215,24 @@ intents = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),  # published, paused, closed
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Column("closed_at", UTCDateTime),
+    # This intent's own key (PKCS#8 PEM) for what the pod tells relays: no two intents share one.
+    sa.Column("relay_key", sa.Text, nullable=False),
     sa.UniqueConstraint("public_id", name="uq_intents_public_id"),
     sa.UniqueConstraint("reply_token", name="uq_intents_reply_token"),
+)
+
+intent_announcements = sa.Table(
+    "intent_announcements",
+    metadata,
+    _pod_id(primary_key=True),
+    sa.Column("intent_id", sa.String(64), primary_key=True),
+    sa.Column("relay", sa.String(512), primary_key=True),  # the relay's base URL
+    sa.Column("announcement_id", sa.String(64)),  # the relay's id, once it took it
+    sa.Column("reply_url", sa.String(2048)),  # where vendors send offers, at the relay
+    sa.Column("withdraw_url", sa.String(2048)),
+    sa.Column("announced_at", UTCDateTime),
+    sa.Column("withdrawn_at", UTCDateTime),
+    sa.Column("error", sa.String(500)),  # why the relay refused or could not be reached
 )
 
 offers = sa.Table(
@@ -245,6 +261,7 @@ EXPORTED_TABLES = (
     access_requests,
     grants,
     intents,
+    intent_announcements,
     offers,
 )
 """Pod-keyed tables copied as JSON rows by export/import (resources travel as RDF).

@@ -8,7 +8,7 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 
 from pds.consent import ConsentError, IntentDraft
-from pds.consent.intents import categories
+from pds.consent.categories import categories
 from pds.consent.scopes import fields_of
 from pds.resources import ShapeViolation
 from pds.server.current import current_pod
@@ -88,6 +88,7 @@ def intent_page(intent_id: str):
         preview=preview,
         offers=offers,
         fields=fields_of("/profile"),
+        announced=pod.relays.of(intent_id),
         term_titles=term_titles,
         state_words=STATE_WORDS,
     )

@@ -1,4 +1,4 @@
-"""Settings: my terms, API tokens, password, signing keys, export and import."""
+"""Settings: my terms, intent relays, API tokens, password, signing keys, export and import."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def _settings_page(status: int = 200, errors: dict[str, str] | None = None, **co
     return render_template(
         "settings.html",
         terms=pod.terms.current(),
+        relays=pod.relays.chosen(),
         tokens=pod.account.list_tokens(),
         keys=pod.signing_keys(),
         errors=errors or {},
@@ -33,6 +34,22 @@ def _settings_page(status: int = 200, errors: dict[str, str] | None = None, **co
 @owner_required
 def settings():
     return _settings_page()
+
+
+@bp.post("/settings/relays")
+@owner_required
+def save_relays():
+    lines = request.form.get("relays", "").splitlines()
+    try:
+        chosen = current_pod().relays.choose([line.strip() for line in lines if line.strip()])
+    except ConsentError as exc:
+        return _settings_page(400, errors={"relays": str(exc).capitalize()})
+    flash(
+        f"Intents you publish from now on are announced to {len(chosen)} relay(s)."
+        if chosen
+        else "Intents you publish from now on are announced nowhere."
+    )
+    return redirect(url_for("web.settings") + "#relays")
 
 
 @bp.post("/settings/terms")

@@ -31,6 +31,7 @@ EVENT_WORDS = {
     Action.INTENT_PAUSE: "paused an intent",
     Action.INTENT_RESUME: "resumed an intent",
     Action.INTENT_CLOSE: "closed an intent",
+    Action.RELAYS_UPDATE: "changed the intent relays",
     Action.OFFER_RECEIVE: "made an offer",
     Action.OFFER_SHORTLIST: "shortlisted an offer from",
     Action.OFFER_DECLINE: "declined an offer from",

@@ -1,4 +1,4 @@
-"""Intents the customer published, and the offers vendors sent to them.
+"""Intents the customer published, where they were announced, and the offers they got.
 
 Revision ID: 0005
 Revises: 0004
@@ -36,8 +36,21 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("published_at", UTCDateTime, nullable=False),
         sa.Column("closed_at", UTCDateTime),
+        sa.Column("relay_key", sa.Text, nullable=False),
         sa.UniqueConstraint("public_id", name="uq_intents_public_id"),
         sa.UniqueConstraint("reply_token", name="uq_intents_reply_token"),
+    )
+    op.create_table(
+        "intent_announcements",
+        _pod_id(),
+        sa.Column("intent_id", sa.String(64), primary_key=True),
+        sa.Column("relay", sa.String(512), primary_key=True),
+        sa.Column("announcement_id", sa.String(64)),
+        sa.Column("reply_url", sa.String(2048)),
+        sa.Column("withdraw_url", sa.String(2048)),
+        sa.Column("announced_at", UTCDateTime),
+        sa.Column("withdrawn_at", UTCDateTime),
+        sa.Column("error", sa.String(500)),
     )
     op.create_table(
         "offers",
@@ -60,4 +73,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_offers_pod_intent", "offers")
     op.drop_table("offers")
+    op.drop_table("intent_announcements")
     op.drop_table("intents")
