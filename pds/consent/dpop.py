@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import math
 import re
 import time
 from typing import Any
@@ -13,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from pds.consent import jose
 from pds.consent.errors import InvalidInput, InvalidProof
+from pds.consent.inputs import is_text, is_time
 
 PROOF_TYP = "dpop+jwt"
 MAX_AGE = 60  # seconds a proof is accepted after its iat
@@ -58,19 +58,19 @@ def verify_proof(
     _check_validity_window(claims, now)
 
     iat, jti = claims["iat"], claims["jti"]
-    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+    if not is_time(iat):
         raise InvalidProof("the proof's iat must be a number")
     if iat > now + MAX_SKEW:
         raise InvalidProof("the proof's iat is in the future: check the client's clock")
     if iat < now - MAX_AGE:
         raise InvalidProof(f"the proof was not made within the last {MAX_AGE} seconds")
-    if not isinstance(jti, str):
+    if not is_text(jti):
         raise InvalidProof("invalid DPoP proof: JWT ID must be a string")
     if not 8 <= len(jti) <= 128:
         raise InvalidProof("the proof's jti must be a unique string of 8 to 128 characters")
     if claims["htm"] != method:
         raise InvalidProof(f"the proof is for {claims['htm']!r}, not this {method} request")
-    if not isinstance(claims["htu"], str) or normalize_htu(claims["htu"]) != normalize_htu(url):
+    if not isinstance(claims["htu"], str) or _htu(claims["htu"]) != normalize_htu(url):
         raise InvalidProof("the proof's htu does not match this request's URL")
     if access_token is not None and claims.get("ath") != jose.sha256_b64url(access_token):
         raise InvalidProof("the proof's ath does not match the grant it is sent with")
@@ -85,11 +85,7 @@ def _check_validity_window(claims: dict[str, Any], now: float) -> None:
     """A proof needs no exp or nbf (RFC 9449 4.2), but one that has them must be within them."""
     for name in ("exp", "nbf"):
         value = claims.get(name)
-        if name in claims and (
-            not isinstance(value, int | float)
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-        ):
+        if name in claims and not is_time(value):
             raise InvalidProof(f"invalid DPoP proof: {name} must be a number")
     if "exp" in claims and claims["exp"] <= now:
         raise InvalidProof("invalid DPoP proof: the proof has expired (exp)")
@@ -99,6 +95,14 @@ def _check_validity_window(claims: dict[str, Any], now: float) -> None:
 
 _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
+
+
+def _htu(claimed: str) -> str | None:
+    """The proof's htu, normalised; None for one that is not a URL (`http://[`)."""
+    try:
+        return normalize_htu(claimed)
+    except ValueError:
+        return None
 
 
 def normalize_htu(url: str) -> str:

@@ -82,6 +82,8 @@ class Grants:
                 raise GrantNotFound(f"there is no grant {grant_id!r}") from None
 
     def list(self, vendor_id: str | None = None) -> list[Grant]:
+        if vendor_id is not None and not is_id(vendor_id):
+            return []  # no vendor has such an id (a NUL, say, that PostgreSQL cannot even take)
         with self.ctx.store.read() as conn:
             found = rows.list_grants(conn, self.ctx.id, vendor_id)
         return [Grant.from_row(r, self.now()) for r in found]

@@ -7,6 +7,7 @@ PostgreSQL could not store a NUL byte in any case).
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -21,7 +22,27 @@ def is_id(value: object) -> bool:
 
 
 def plain_text(value: str, what: str) -> str:
-    """`value` unless it holds control characters (NUL, escape, line breaks...)."""
-    if any(unicodedata.category(c) == "Cc" for c in value):
+    """`value` unless it holds control characters (NUL, escape, line breaks...) or lone
+    surrogates (not Unicode text: nothing could store or show them)."""
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
         raise InvalidInput(f"{what} cannot contain control characters")
     return value
+
+
+def is_text(value: object) -> bool:
+    """A str that is Unicode text (no lone surrogates): one that can be encoded as UTF-8."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def is_time(value: object) -> bool:
+    """A NumericDate (RFC 7519 2): a number, not a bool or a string, and not beyond what a
+    clock can hold (a 400-digit integer overflows a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return -(2**62) < value < 2**62 and math.isfinite(value)

@@ -12,6 +12,7 @@ import binascii
 import dataclasses
 import hashlib
 import json
+import re
 from typing import Any
 
 import jwt
@@ -28,6 +29,7 @@ name for what `EdDSA` means here; the pod itself signs with `EdDSA`."""
 
 _KEY_TYPES = {"EdDSA": ("OKP", "Ed25519"), "Ed25519": ("OKP", "Ed25519"), "ES256": ("EC", "P-256")}
 _THUMBPRINT_MEMBERS = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y")}
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k", "oth"}
 
 
@@ -118,6 +120,8 @@ def parse_compact(token: str) -> CompactJWS:
         signature = _b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error and JSON errors are too
         raise InvalidInput(f"not a compact JWS: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("not a compact JWS: its JSON is nested too deeply") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise InvalidInput("not a compact JWS: the header and payload must be JSON objects")
     if "crit" in header:
@@ -147,6 +151,8 @@ def verify_signature(jws: CompactJWS, key: PublicKey, alg: str) -> None:
 def _b64url_decode(segment: str) -> bytes:
     if "=" in segment:
         raise ValueError("base64url in JWS has no padding")
+    if not _B64URL.fullmatch(segment):  # b64decode would also take the + and / of base64
+        raise ValueError("a JWS part is base64url: A-Z a-z 0-9 - _ only")
     try:
         return base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
     except binascii.Error as exc:

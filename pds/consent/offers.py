@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from pds.consent import jose, requests, terms
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
-from pds.consent.decisions import Decisions
+from pds.consent.decisions import MIN_GRANT_SECONDS, Decisions
 from pds.consent.errors import (
     AlreadyDecided,
     IntentNotFound,
@@ -36,8 +36,9 @@ from pds.consent.errors import (
     TooLarge,
 )
 from pds.consent.grants import Grant
-from pds.consent.inputs import is_id
+from pds.consent.inputs import is_id, is_text, is_time
 from pds.consent.intents import Intent, Intents
+from pds.consent.requests import MAX_DURATION
 from pds.consent.scopes import READ, Scope, check_scope
 from pds.store import AlreadyExists, NotFound, pods, replay
 from pds.store import offers as rows
@@ -238,6 +239,15 @@ class Offers:
         offer = self.get(offer_id)
         if offer.status not in ("received", "shortlisted"):
             raise AlreadyDecided(f"this offer was already {offer.status}")
+        if (
+            not isinstance(duration_seconds, int)
+            or isinstance(duration_seconds, bool)
+            or not MIN_GRANT_SECONDS <= duration_seconds <= MAX_DURATION
+        ):
+            raise InvalidInput(
+                f"duration_seconds is a whole number of seconds from {MIN_GRANT_SECONDS} "
+                f"to {MAX_DURATION}"
+            )
         intent = self.intents.get(offer.intent_id)
         if not fields:
             raise InvalidInput("tick at least one thing the vendor may see, such as your name")
@@ -317,14 +327,14 @@ class Offers:
         if intent.published is None or claims["intent"] != intent.published["id"]:
             raise InvalidInput("the offer's intent is not the intent at this address")
         iat, exp = claims["iat"], claims["exp"]
-        if not (requests.is_time(iat) and requests.is_time(exp)):
+        if not (is_time(iat) and is_time(exp)):
             raise InvalidInput("the offer's iat and exp must be numbers (seconds since 1970)")
         stamp = now.timestamp()
         if exp < stamp - LEEWAY:
             raise InvalidInput("the offer has expired (exp): sign a new one")
         if exp - iat > MAX_LIFETIME or iat > stamp + LEEWAY:
             raise InvalidInput(f"an offer must expire within {MAX_LIFETIME} s of its iat")
-        if not isinstance(claims["jti"], str) or not 8 <= len(claims["jti"]) <= 128:
+        if not is_text(claims["jti"]) or not 8 <= len(claims["jti"]) <= 128:
             raise InvalidInput("the offer's jti must be a unique string of 8 to 128 characters")
 
     @staticmethod
@@ -354,12 +364,7 @@ class Offers:
         if valid_until < now.date():
             raise InvalidInput("the offer's valid_until has passed")
         link = raw.get("link")
-        if link is not None and (
-            not isinstance(link, str)
-            or len(link) > 2048
-            or urlsplit(link).scheme != "https"
-            or not urlsplit(link).hostname
-        ):
+        if link is not None and not _https_url(link):
             raise InvalidInput("link is an https URL of at most 2048 characters")
         accepted = raw.get("terms", [])
         if not isinstance(accepted, list) or not all(isinstance(t, str) for t in accepted):
@@ -404,6 +409,16 @@ class Offers:
             raise RateLimited(
                 f"this intent has {MAX_OFFERS_PER_INTENT} offers already", retry_after=86400
             )
+
+
+def _https_url(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > 2048:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "https://[": not a URL at all
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
 
 
 def _text(summary: str) -> str:

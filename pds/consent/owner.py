@@ -29,7 +29,7 @@ from pds.consent.errors import (
     UnknownToken,
     WeakPassword,
 )
-from pds.consent.inputs import is_id, plain_text
+from pds.consent.inputs import is_id, is_text, plain_text
 from pds.store import NotFound, audit, pods, tokens
 
 TOKEN_PREFIX = "pds_"  # noqa: S105 - a public marker, not a secret
@@ -129,7 +129,7 @@ class OwnerAccount:
             raise NotClaimed("this pod has no owner yet: claim it with the setup code first")
         try:
             self.hasher.verify(pod.owner_password_hash, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):  # not even text
             with self.store.begin() as conn:
                 self.ctx.record(conn, ANONYMOUS, Action.OWNER_LOGIN, Outcome.REFUSED)
             raise InvalidCredentials("wrong password") from None
@@ -253,5 +253,7 @@ class OwnerAccount:
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise WeakPassword(f"the password needs at least {MIN_PASSWORD} characters")
+    if not is_text(password):
+        raise WeakPassword("the password must be Unicode text (it holds a lone surrogate)")
     if len(password) > MAX_PASSWORD:
         raise WeakPassword(f"the password may have at most {MAX_PASSWORD} characters")

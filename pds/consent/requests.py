@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
-import math
 import secrets
 from functools import cache
 from typing import Any
@@ -21,7 +20,7 @@ from pds.consent import callbacks, jose, scopes, terms
 from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
-from pds.consent.inputs import is_id
+from pds.consent.inputs import is_id, is_text, is_time
 from pds.consent.scopes import Scope
 from pds.store import AlreadyExists, NotFound, pods, replay
 from pds.store import requests as rows
@@ -235,7 +234,7 @@ class AccessRequests:
         nbf = claims.get("nbf", iat)
         if not is_time(nbf) or nbf > now + LEEWAY:
             raise InvalidInput("the request is not valid yet (nbf) or its nbf is not a number")
-        if not isinstance(claims["jti"], str) or not claims["jti"]:
+        if not is_text(claims["jti"]) or not claims["jti"]:
             raise InvalidInput("the request's jti must be a non-empty string")
 
     @staticmethod
@@ -244,7 +243,7 @@ class AccessRequests:
             raise InvalidInput("purpose is an object with a DPV 'iri' and a 'description'")
         iri, description = raw.get("iri"), raw.get("description")
         known = purposes()
-        if iri not in known:
+        if not isinstance(iri, str) or iri not in known:
             raise InvalidInput(
                 f"purpose {iri!r} is not one of the DPV purposes this pod knows: "
                 "see purposes_supported in the pod's configuration"
@@ -295,11 +294,6 @@ def floods(pending: list[AccessRequest]) -> tuple[list[AccessRequest], list[Floo
     return single, [Flood(c, rs) for c, rs in flooded.items()]
 
 
-def is_time(value: object) -> bool:
-    """A NumericDate (RFC 7519 2): a finite number, not a string PyJWT happened to accept."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def vendor_info(raw: Any) -> dict[str, Any]:
     """The vendor's self-declared name, homepage and contact, checked; marked unverified."""
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
@@ -313,7 +307,14 @@ def vendor_info(raw: Any) -> dict[str, Any]:
             raise InvalidInput(f"vendor {name} must be text of 1 to {limit} characters")
         out[name] = value.strip()
     homepage = out.get("homepage")
-    if homepage and urlsplit(homepage).scheme not in ("https", "http"):
+    if homepage and _scheme(homepage) not in ("https", "http"):
         raise InvalidInput("vendor homepage must be an http(s) URL")
     out["verified"] = False  # self-declared: nothing proves the key belongs to that name
     return out
+
+
+def _scheme(url: str) -> str | None:
+    try:
+        return urlsplit(url).scheme
+    except ValueError:  # "http://[": not a URL at all
+        return None

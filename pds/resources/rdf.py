@@ -73,10 +73,11 @@ def parse(body: bytes, media_type: str, base: str) -> Graph:
         raise RDFSyntaxError(exc._why, exc.lines + 1, exc._i - line_start + 1) from None
     except ParserError as exc:
         raise RDFSyntaxError(str(exc), _first_bad_ntriples_line(text, base)) from None
-    except (ValueError, TypeError, AssertionError) as exc:  # rdflib's parsers also raise these
-        raise RDFSyntaxError(str(exc) or type(exc).__name__) from None
     except RecursionError:
         raise RDFSyntaxError("blank nodes or lists are nested too deeply to read") from None
+    # rdflib's parsers also raise these on bad input (an unfinished `@prefix` is an IndexError)
+    except (ValueError, TypeError, AssertionError, IndexError, KeyError) as exc:
+        raise RDFSyntaxError(str(exc) or type(exc).__name__) from None
     return graph
 
 

@@ -33,7 +33,7 @@ def require_owner(*, allow_password: bool = False) -> None:
 def _basic_password(credentials: str) -> str:
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: not even ASCII
         raise InvalidCredentials("malformed Basic credentials") from None
     _user, sep, password = decoded.partition(":")
     if not sep:

@@ -87,8 +87,10 @@ def audit_log():
     try:
         limit = min(int(args.get("limit", 100)), 1000)
         before = int(args["before"]) if "before" in args else None
-        since = dt.datetime.fromisoformat(args["since"]) if "since" in args else None
-        until = dt.datetime.fromisoformat(args["until"]) if "until" in args else None
+        if before is not None and not 0 < before < 2**63:
+            raise ValueError("before is an event id")
+        since = _moment(args["since"]) if "since" in args else None
+        until = _moment(args["until"]) if "until" in args else None
     except ValueError:
         raise Problem(
             400,
@@ -130,3 +132,14 @@ def audit_log():
             for e in events
         ]
     }
+
+
+def _moment(text: str) -> dt.datetime:
+    """An ISO 8601 time a database can hold: in UTC it must stay within years 1 to 9999."""
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is not None:
+        try:
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("out of range") from None
+    return moment

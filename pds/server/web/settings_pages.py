@@ -57,7 +57,9 @@ def save_relays():
 def save_terms():
     form = request.form
     terms = []
-    for index in range(int(form.get("count", 0) or 0) + 1):
+    count = form.get("count", "0")
+    rows = int(count) if count.isascii() and count.isdigit() and len(count) < 4 else 0
+    for index in range(rows + 1):
         title = form.get(f"term-{index}-title", "").strip()
         text = form.get(f"term-{index}-text", "").strip()
         if form.get(f"term-{index}-remove") or not (title or text):
