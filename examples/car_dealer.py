@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         profile = decision.pod.read("/profile", decision.grant)
         name = next(profile.objects(None, NAME), "(no name shared)")
-        email = next(profile.objects(None, EMAIL), "(no email shared)")
-        print(f"{intent['name']!r}: accepted by {name} <{email}>, at {decision.pod.pod_url}")
+        emails = ", ".join(sorted(str(e) for e in profile.objects(None, EMAIL))) or "no email"
+        print(f"{intent['name']!r}: accepted by {name} <{emails}>, at {decision.pod.pod_url}")
     return 0
 
 
