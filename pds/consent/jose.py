@@ -148,6 +148,33 @@ def verify_signature(jws: CompactJWS, key: PublicKey, alg: str) -> None:
     raise InvalidInput(f"a {type(key).__name__} cannot verify {alg}")
 
 
+@dataclasses.dataclass(frozen=True)
+class SelfSigned:
+    """A JWS signed by the key in its own header (a vendor's request or offer), verified."""
+
+    claims: dict[str, Any]
+    jwk: dict[str, Any]
+    thumbprint: str  # the signer's id (RFC 7638)
+
+
+def verify_self_signed(token: str, typ: str, what: str) -> SelfSigned:
+    """`token` if it is a compact JWS of type `typ`, signed by the public key in its `jwk`
+    header with an allowed algorithm; InvalidInput naming `what` ("the offer") otherwise."""
+    jws = parse_compact(token)
+    if jws.header.get("typ") != typ:
+        raise InvalidInput(f"{what}'s typ header must be {typ!r}")
+    jwk = jws.header.get("jwk")
+    if not isinstance(jwk, dict):
+        raise InvalidInput(f"{what}'s header must carry the vendor's public key (jwk)")
+    key = public_key(jwk, jws.header.get("alg"))
+    signer = thumbprint(jwk)
+    try:
+        verify_signature(jws, key, jws.header["alg"])
+    except InvalidInput as exc:
+        raise InvalidInput(f"{what}'s signature is invalid: {exc}") from None
+    return SelfSigned(jws.payload, jwk, signer)
+
+
 def _b64url_decode(segment: str) -> bytes:
     if "=" in segment:
         raise ValueError("base64url in JWS has no padding")

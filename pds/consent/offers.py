@@ -13,13 +13,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import re
 import secrets
-import unicodedata
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -38,6 +34,7 @@ from pds.consent.errors import (
 from pds.consent.grants import Grant
 from pds.consent.inputs import is_id, is_text, is_time
 from pds.consent.intents import Intent, Intents
+from pds.consent.offer_body import offer_body
 from pds.consent.requests import MAX_DURATION
 from pds.consent.scopes import READ, Scope, check_scope
 from pds.store import AlreadyExists, NotFound, pods, replay
@@ -46,7 +43,6 @@ from pds.store import requests as request_rows
 
 OFFER_TYP = "pds-offer+jwt"
 MAX_OFFER_BYTES = 16384
-MAX_SUMMARY = 2000
 MAX_LIFETIME = 600  # seconds from iat to exp
 LEEWAY = 30
 OFFERS_PER_VENDOR_HOUR = 3  # to one intent, from one key
@@ -54,8 +50,6 @@ OFFERS_PER_CLIENT_HOUR = 20  # to this pod, from one network
 MAX_OFFERS_PER_INTENT = 200
 ACCEPTED_DURATION = 30 * 86400  # what an accepted offer's grant lasts unless the customer says
 SERVICE_PROVISION = "https://w3id.org/dpv#ServiceProvision"
-_DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,24 +112,17 @@ class Offers:
         if len(signed) > MAX_OFFER_BYTES:
             raise TooLarge(f"an offer is at most {MAX_OFFER_BYTES} bytes")
         intent = self.intents.open_for_offers(reply_token)
-        jws = jose.parse_compact(signed)
-        header, claims = jws.header, jws.payload
-        if header.get("typ") != OFFER_TYP:
-            raise InvalidInput(f"the offer's typ header must be {OFFER_TYP!r}")
-        vendor_jwk = header.get("jwk")
-        if not isinstance(vendor_jwk, dict):
-            raise InvalidInput("the offer's header must carry the vendor's public key (jwk)")
-        key = jose.public_key(vendor_jwk, header.get("alg"))
-        vendor_id = jose.thumbprint(vendor_jwk)
-        try:
-            jose.verify_signature(jws, key, header["alg"])
-        except InvalidInput as exc:
-            raise InvalidInput(f"the offer's signature is invalid: {exc}") from None
+        signed_offer = jose.verify_self_signed(signed, OFFER_TYP, "the offer")
+        claims, vendor_jwk, vendor_id = (
+            signed_offer.claims,
+            signed_offer.jwk,
+            signed_offer.thumbprint,
+        )
         now = self.ctx.clock()
         relayed = self.intents.relays.relayed_reply(intent.id, relay_reply)
         audience = relay_reply if relayed else self.intents.reply_url(reply_token)
         self._check_claims(claims, intent, audience, now)
-        body = self._offer_body(claims.get("offer"), now)
+        body = offer_body(claims.get("offer"), now)
         vendor = requests.vendor_info(claims.get("vendor"))
         client = None if relayed else requests.client_network(client_address)
         offer_id = secrets.token_urlsafe(16)
@@ -337,46 +324,6 @@ class Offers:
         if not is_text(claims["jti"]) or not 8 <= len(claims["jti"]) <= 128:
             raise InvalidInput("the offer's jti must be a unique string of 8 to 128 characters")
 
-    @staticmethod
-    def _offer_body(raw: Any, now: dt.datetime) -> dict[str, Any]:
-        if not isinstance(raw, dict):
-            raise InvalidInput("offer is an object: summary, price, valid_until, link, terms")
-        summary = raw.get("summary")
-        if not isinstance(summary, str) or not 0 < len(summary.strip()) <= MAX_SUMMARY:
-            raise InvalidInput(f"the offer's summary is text of 1 to {MAX_SUMMARY} characters")
-        price = raw.get("price")
-        if (
-            not isinstance(price, dict)
-            or not isinstance(price.get("amount"), str)
-            or not _DECIMAL.match(price["amount"])
-            or not isinstance(price.get("currency"), str)
-            or not _CURRENCY.match(price["currency"])
-        ):
-            raise InvalidInput(
-                'price is {"amount": "12999.00", "currency": "GBP"}: a decimal as text, '
-                "at most two decimals, and a three-letter currency code"
-            )
-        try:
-            Decimal(price["amount"])
-            valid_until = dt.date.fromisoformat(raw.get("valid_until") or "")
-        except (InvalidOperation, ValueError, TypeError):
-            raise InvalidInput("valid_until is a date, such as 2027-01-31") from None
-        if valid_until < now.date():
-            raise InvalidInput("the offer's valid_until has passed")
-        link = raw.get("link")
-        if link is not None and not _https_url(link):
-            raise InvalidInput("link is an https URL of at most 2048 characters")
-        accepted = raw.get("terms", [])
-        if not isinstance(accepted, list) or not all(isinstance(t, str) for t in accepted):
-            raise InvalidInput("terms is a list of the customer's term ids the vendor accepts")
-        return {
-            "summary": _text(summary.strip()),
-            "price": {"amount": price["amount"], "currency": price["currency"]},
-            "valid_until": valid_until.isoformat(),
-            "link": link,
-            "terms": accepted[:50],
-        }
-
     def _check_flood(
         self,
         conn: sa.Connection,
@@ -409,20 +356,3 @@ class Offers:
             raise RateLimited(
                 f"this intent has {MAX_OFFERS_PER_INTENT} offers already", retry_after=86400
             )
-
-
-def _https_url(value: object) -> bool:
-    if not isinstance(value, str) or len(value) > 2048:
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # "https://[": not a URL at all
-        return False
-    return parts.scheme == "https" and bool(parts.hostname)
-
-
-def _text(summary: str) -> str:
-    """Untrusted text as sent, but for control characters other than line breaks and tabs."""
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in summary):
-        raise InvalidInput("the offer's summary cannot contain control characters")
-    return summary

@@ -96,19 +96,8 @@ class AccessRequests:
         """
         if len(signed) > MAX_REQUEST_BYTES:
             raise InvalidInput(f"an access request is at most {MAX_REQUEST_BYTES} bytes")
-        jws = jose.parse_compact(signed)
-        header, claims = jws.header, jws.payload
-        if header.get("typ") != REQUEST_TYP:
-            raise InvalidInput(f"the request's typ header must be {REQUEST_TYP!r}")
-        vendor_jwk = header.get("jwk")
-        if not isinstance(vendor_jwk, dict):
-            raise InvalidInput("the request's header must carry the vendor's public key (jwk)")
-        key = jose.public_key(vendor_jwk, header.get("alg"))
-        vendor_id = jose.thumbprint(vendor_jwk)
-        try:
-            jose.verify_signature(jws, key, header["alg"])
-        except InvalidInput as exc:
-            raise InvalidInput(f"the request's signature is invalid: {exc}") from None
+        request = jose.verify_self_signed(signed, REQUEST_TYP, "the request")
+        claims, vendor_jwk, vendor_id = request.claims, request.jwk, request.thumbprint
         self._check_claims(claims)
         now = self.ctx.clock()
 
