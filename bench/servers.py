@@ -126,9 +126,8 @@ class Pod:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
             admin.dispose()
 
-    def setup(self) -> tuple[Vendor, bytes, str, dict]:
-        """Claim, owner token, profile, vendor grant. Returns the vendor, the body it reads, its
-        Content-Type and the pod's JWKS."""
+    def claim(self) -> requests.Session:
+        """Claim the pod with the setup code it printed; a session with an owner token."""
         codes = re.findall(r"\b[0-9a-f]{6}-[0-9a-f]{6}-[0-9a-f]{6}\b", self.log_file.read_text())
         if not codes:
             raise BenchError(f"no setup code in the pod's output:\n{self.log_file.read_text()}")
@@ -147,6 +146,12 @@ class Pod:
         _expect(r, 201, "owner token")
         owner = requests.Session()
         owner.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        return owner
+
+    def setup(self) -> tuple[Vendor, bytes, str, dict]:
+        """Claim, owner token, profile, vendor grant. Returns the vendor, the body it reads, its
+        Content-Type and the pod's JWKS."""
+        owner = self.claim()
         sample = schemas.sample_documents()[PROFILE]
         r = owner.put(
             self.base + "/data" + PROFILE,
