@@ -114,6 +114,18 @@ class Intents:
         self.data.put_graph(PREFIX + name, _graph(draft, document_iri), if_none_match=True)
         return self.get(name)
 
+    def edit(self, intent_id: str, draft: IntentDraft) -> Intent:
+        """Rewrite a draft from `draft`. A published intent is not changed: relays hold the copy
+        they were given, so the customer closes it and publishes a new one."""
+        intent = self.get(intent_id)
+        if intent.status != "draft":
+            raise IntentNotOpen(
+                f"this intent is {intent.status}: close it and write a new one to change it"
+            )
+        document_iri = f"{self.ctx.base_url}/data{PREFIX}{intent_id}"
+        self.data.put_graph(PREFIX + intent_id, _graph(draft, document_iri))
+        return self.get(intent_id)
+
     def all(self) -> list[Intent]:
         """Every intent document, drafts included, newest publication first."""
         with self.ctx.store.read() as conn:

@@ -70,6 +70,12 @@ def get_intent(intent_id: str):
     return intent_json(current_pod().intents.get(intent_id))
 
 
+@bp.put("/intents/<intent_id>")
+def edit_intent(intent_id: str):
+    """Rewrite a draft (as for POST /owner/intents); a published intent: 409 intent-not-open."""
+    return intent_json(current_pod().intents.edit(intent_id, draft_from(read_json())))
+
+
 @bp.get("/intents/<intent_id>/preview")
 def preview(intent_id: str):
     """Exactly what publishing would show vendors, and what in it may give the customer away."""

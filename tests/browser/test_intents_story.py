@@ -129,6 +129,25 @@ def test_a_refused_intent_form_keeps_what_was_typed_and_says_why(page: Page, ser
     page.evaluate("document.querySelector('form.stack').noValidate = true")
     submit(page, "Save, then check it")
 
-    expect(page.locator("#new-intent-problem")).to_contain_text("currency")
+    expect(page.locator("#intent-problem")).to_contain_text("currency")
     expect(page.get_by_label("What you want")).to_have_value("A bicycle")
     assert server.pod.intents.all() == []
+
+
+def test_a_draft_is_changed_in_the_page_before_it_is_published(page: Page, server):
+    claim_in_browser(page, server)
+    intent_id = write_intent(page, server)
+    form = page.get_by_role("region", name="Change it before you publish")
+    expect(form.get_by_label("What you want")).to_have_value("A small reliable car")
+    expect(form.get_by_label("Highest price")).to_have_value("15000")
+
+    form.get_by_label("What you want").fill("A small electric car")
+    form.get_by_label("Highest price").fill("18000")
+    submit(page, "Save the changes")
+
+    shown = page.get_by_role("region", name="What vendors will see")
+    expect(shown).to_contain_text("A small electric car")
+    expect(shown).to_contain_text("up to 18000 GBP")
+    submit(page, "Publish")
+    expect(page.get_by_role("region", name="Change it before you publish")).to_have_count(0)
+    assert server.pod.intents.get(intent_id).published["name"] == "A small electric car"

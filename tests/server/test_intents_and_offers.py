@@ -22,6 +22,7 @@ from vendor_client.errors import IntentClosed, NotFound, RateLimited, VendorClie
 
 NAME, EMAIL, PHONE = (f"https://schema.org/{f}" for f in ("name", "email", "telephone"))
 INTENT = "/intents/small-car"
+CARS = "https://w3id.org/vrm-pod/categories/gpt-916"
 
 
 @pytest.fixture
@@ -306,3 +307,20 @@ def test_accepting_needs_a_field_and_happens_once(server, owner, published):
     assert again.status_code == 409
     assert owner.post(f"{url}/decline", timeout=10).status_code == 409
     assert len(PodClient(server.url, VendorKey.generate()).discover().resources) >= 2
+
+
+def test_a_draft_can_be_changed_and_a_published_intent_cannot(server, owner, customer_data):
+    until = (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    draft = {"name": "A bicycle", "category": CARS, "offers_until": until}
+    made = owner.post(f"{server.url}/owner/intents", json=draft, timeout=10)
+    assert made.status_code == 201, made.text
+    url = f"{server.url}/owner/intents/{made.json()['id']}"
+
+    changed = owner.put(url, json={**draft, "name": "A cargo bicycle"}, timeout=10)
+    assert changed.status_code == 200 and changed.json()["published"]["name"] == "A cargo bicycle"
+    assert owner.post(f"{url}/publish", timeout=10).status_code == 200
+
+    refused = owner.put(url, json={**draft, "name": "Something else"}, timeout=10)
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("#intent-not-open")
+    assert owner.get(url, timeout=10).json()["published"]["name"] == "A cargo bicycle"

@@ -56,34 +56,72 @@ def _intents_page(status: int = 200, typed: dict[str, str] | None = None, proble
     ), status
 
 
-@bp.post("/intents")
-@owner_required
-def create_intent():
+def _typed() -> dict[str, str]:
+    """The intent form as posted, every value as typed."""
     typed = {name: request.form.get(name, "") for name in DRAFT_FIELDS}
     typed["must_have"] = request.form.get("must_have", "")
-    draft = IntentDraft(
+    return typed
+
+
+def _draft(typed: dict[str, str]) -> IntentDraft:
+    return IntentDraft(
         **{name: typed[name] for name in DRAFT_FIELDS},
         must_have=tuple(line.strip() for line in typed["must_have"].splitlines() if line.strip()),
     )
+
+
+def _problem(exc: ShapeViolation) -> str:
+    return " ".join(v["message"] for v in exc.violations)
+
+
+@bp.post("/intents")
+@owner_required
+def create_intent():
+    typed = _typed()
     try:
-        intent = current_pod().intents.create(draft)
+        intent = current_pod().intents.create(_draft(typed))
     except ShapeViolation as exc:
-        problem = " ".join(v["message"] for v in exc.violations)
-        return _intents_page(400, typed, problem)
+        return _intents_page(400, typed, _problem(exc))
     flash("Saved. Check what vendors will see, then publish it.")
     return redirect(url_for("web.intent_page", intent_id=intent.id))
+
+
+@bp.post("/intents/<intent_id>/edit")
+@owner_required
+def edit_intent(intent_id: str):
+    typed = _typed()
+    try:
+        current_pod().intents.edit(intent_id, _draft(typed))
+    except ShapeViolation as exc:
+        return _intent_page(intent_id, 400, typed, _problem(exc))
+    except ConsentError as exc:
+        flash(f"Not saved: {exc}.", "error")
+        return redirect(url_for("web.intent_page", intent_id=intent_id))
+    flash("Saved. Check what vendors will see, then publish it.")
+    return redirect(url_for("web.intent_page", intent_id=intent_id))
 
 
 @bp.get("/intents/<intent_id>")
 @owner_required
 def intent_page(intent_id: str):
+    return _intent_page(intent_id)
+
+
+def _intent_page(
+    intent_id: str, status: int = 200, typed: dict[str, str] | None = None, problem: str = ""
+):
     pod = current_pod()
     intent = pod.intents.get(intent_id)
     preview = pod.intents.preview(intent_id) if intent.published else None
     offers = pod.offers.for_intent(intent_id)
     term_titles = {t["id"]: t["title"] for t in pod.terms.current()}
+    if typed is None and preview is not None:
+        typed = _typed_from(preview.published)
     return render_template(
         "intent.html",
+        typed=typed or {},
+        problem=problem,
+        categories=categories(),
         intent=intent,
         preview=preview,
         offers=offers,
@@ -91,7 +129,27 @@ def intent_page(intent_id: str):
         announced=pod.relays.of(intent_id),
         term_titles=term_titles,
         state_words=STATE_WORDS,
-    )
+    ), status
+
+
+def _typed_from(published: dict) -> dict[str, str]:
+    """The form's values for an intent as published (to edit a draft)."""
+    budget, near = published.get("budget") or {}, published.get("near") or {}
+    values = {
+        "name": published.get("name"),
+        "category": (published.get("category") or {}).get("id"),
+        "description": published.get("description"),
+        "must_have": "\n".join(published.get("must_have") or []),
+        "min_price": budget.get("min"),
+        "max_price": budget.get("max"),
+        "currency": budget.get("currency"),
+        "locality": near.get("locality"),
+        "country": near.get("country"),
+        "radius_km": near.get("radius_km"),
+        "wanted_by": published.get("wanted_by"),
+        "offers_until": published.get("offers_until"),
+    }
+    return {name: value or "" for name, value in values.items()}
 
 
 @bp.post("/intents/<intent_id>/<any(publish, pause, resume, close):action>")
