@@ -189,7 +189,7 @@ def test_an_archive_of_the_previous_format_still_imports(store, pod_name):
     members = members_of(exported(store, source))
     manifest = json.loads(members["manifest.json"])
     manifest["version"] = 1
-    for table in ("intents", "offers"):
+    for table in ("intents", "intent_announcements", "offers"):
         del members[f"tables/{table}.json"]
         del manifest["files"][f"tables/{table}.json"]
     for table, column in (("signing_keys", "signs_from"), ("access_requests", "client")):

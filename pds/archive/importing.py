@@ -1,147 +1,38 @@
-"""Export a whole pod to one archive, and import it into an empty pod, atomically.
-
-The archive is a gzipped tar holding:
-
-- ``manifest.json``: format, version, the pod's base URL, every resource path with its
-  timestamps, and the SHA-256 of every other member;
-- ``resources.trig``: every document as a named graph, named by its IRI;
-- ``pod.json``: the pod's settings and owner credentials (hashes only);
-- ``tables/<name>.json``: the rows of the other pod-keyed tables (tokens, audit, ...).
-
-Import reads members into memory and never writes them to disk, so names like ``../x`` cannot
-escape anywhere; they are refused anyway, as are links, unknown or missing members and any
-mismatch with the manifest. Everything is validated before one transaction writes it all.
-"""
+"""Import an archive into an empty pod: everything checked first, then one transaction."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import hashlib
-import io
-import json
 import tarfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import IO, Any, cast
 
 import sqlalchemy as sa
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset
 
+from pds.archive.format import (
+    FORMAT,
+    MAX_MEMBER_BYTES,
+    V1_ABSENT_TABLES,
+    V1_ADDED_COLUMNS,
+    VERSION,
+    ArchiveError,
+    Progress,
+    generated,
+    json_member,
+    object_of,
+    time_of,
+)
 from pds.resources import PodRef, ResourceError, parsing, rdf
-from pds.resources.documents import etag_of, from_storage, to_storage
-from pds.resources.paths import DATA_PREFIX, check_path, resource_iri
+from pds.resources.documents import etag_of, to_storage
+from pds.resources.paths import DATA_PREFIX, check_path
 from pds.resources.validation import validate
 from pds.store import AlreadyExists, NotFound, Store, pods
 from pds.store import grants as grant_rows
 from pds.store import resources as resource_rows
-from pds.store.engine import schema_revision
-from pds.store.store import utcnow
 from pds.store.tables import EXPORTED_TABLES, UTCDateTime
-
-FORMAT = "vrm-pod-export"
-VERSION = 2
-# What version 1 (before signing keys had signs_from, access requests a client, and pods
-# intents and offers) lacks, and how its rows are read today.
-_V1_ABSENT_TABLES = frozenset({"intents", "offers"})
-_V1_ADDED_COLUMNS: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
-    "signing_keys": {"signs_from": lambda row: row.get("created_at")},
-    "access_requests": {"client": lambda row: None},
-}
-MAX_MEMBER_BYTES = 512 * 1024 * 1024
-Progress = Callable[[int], None]
-
-
-class ArchiveError(Exception):
-    """The archive cannot be imported; the message says why and nothing was written."""
-
-
-# -- export ------------------------------------------------------------------------------------
-
-
-def export_pod(store: Store, pod: PodRef, out: IO[bytes], progress: Progress | None = None) -> int:
-    """Write the pod to `out` as a .tar.gz archive; returns the number of resources."""
-    with store.read() as conn:
-        pod_row = pods.get(conn, pod.id)
-        rows = resource_rows.all_rows(conn, pod.id)
-        tables = {t.name: _dump_rows(conn, t, pod.id) for t in EXPORTED_TABLES}
-    revision, _head = schema_revision(store.engine)
-
-    trig = []
-    for row in rows:
-        graph = from_storage(row.body, pod, row.path)
-        trig.append(_named_graph(URIRef(resource_iri(pod.base_url, row.path)), graph))
-        if progress:
-            progress(1)
-
-    members = {
-        "resources.trig": "".join(trig).encode(),
-        "pod.json": _json(
-            {
-                "settings": pod_row.settings,
-                "claimed_at": _iso(pod_row.claimed_at),
-                "owner_password_hash": pod_row.owner_password_hash,
-            }
-        ),
-        **{f"tables/{name}.json": _json(table) for name, table in tables.items()},
-    }
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "created_at": utcnow().isoformat(),
-        "schema_revision": revision,
-        "pod": {"id": pod.id, "base_url": pod.base_url},
-        "resources": [
-            {
-                "path": r.path,
-                "created_at": r.created_at.isoformat(),
-                "updated_at": r.updated_at.isoformat(),
-            }
-            for r in rows
-        ],
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
-    }
-    with tarfile.open(fileobj=out, mode="w:gz") as tar:
-        for name, data in {"manifest.json": _json(manifest), **members}.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o600, int(utcnow().timestamp())
-            tar.addfile(info, io.BytesIO(data))
-    return len(rows)
-
-
-def _named_graph(name: URIRef, graph: Graph) -> str:
-    """One document as a TriG graph block, every term written out in full.
-
-    rdflib's serializer writes typed literals in their short form, which changes some:
-    "15000"^^xsd:decimal comes out as 15000.0. An export keeps each document as it is stored.
-    """
-    triples = sorted(" ".join(term.n3() for term in triple) for triple in graph)
-    return f"{name.n3()} {{\n" + "".join(f"    {t} .\n" for t in triples) + "}\n"
-
-
-def _dump_rows(conn: sa.Connection, table: sa.Table, pod_id: str) -> list[dict[str, Any]]:
-    columns = [c for c in table.columns if c.name != "pod_id" and not _generated(c)]
-    order = [c for c in table.primary_key.columns if c.name != "pod_id"]
-    result = conn.execute(sa.select(*columns).where(table.c.pod_id == pod_id).order_by(*order))
-    return [
-        {k: _iso(v) if isinstance(v, dt.datetime) else v for k, v in r._mapping.items()}
-        for r in result
-    ]
-
-
-def _generated(column: sa.Column) -> bool:
-    """Autoincrement keys are renumbered on import rather than copied."""
-    return column.primary_key and column.autoincrement is True
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, indent=2, ensure_ascii=False).encode()
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-# -- import ------------------------------------------------------------------------------------
 
 
 def import_pod(
@@ -186,7 +77,7 @@ def check_archive(
     return CheckedArchive(
         pod=pod,
         documents=_documents(members["resources.trig"], manifest, old_base, pod, progress),
-        pod_state=_json_member(members, "pod.json", dict),
+        pod_state=json_member(members, "pod.json", dict),
         tables={
             t: _table_rows(t, _table_member(members, t, version), version) for t in EXPORTED_TABLES
         },
@@ -218,9 +109,9 @@ def load_archive(store: Store, checked: CheckedArchive, *, replace_owner: bool =
                 conn,
                 pod.id,
                 base_url=pod.base_url,
-                settings=_object(pod_state.get("settings", {}), "settings"),
+                settings=object_of(pod_state.get("settings", {}), "settings"),
                 owner_password_hash=pod_state.get("owner_password_hash"),
-                claimed_at=_time(pod_state.get("claimed_at")),
+                claimed_at=time_of(pod_state.get("claimed_at")),
                 setup_code_hash=None,
                 setup_code_expires_at=None,
             )
@@ -285,7 +176,7 @@ def _read_members(source: IO[bytes]) -> dict[str, bytes]:
 
 
 def _manifest(members: dict[str, bytes]) -> dict[str, Any]:
-    manifest = _json_member(members, "manifest.json", dict)
+    manifest = json_member(members, "manifest.json", dict)
     if manifest.get("format") != FORMAT:
         raise ArchiveError("not a pod export: manifest.json has the wrong format")
     version = manifest.get("version")
@@ -294,7 +185,7 @@ def _manifest(members: dict[str, bytes]) -> dict[str, Any]:
             f"export format version {version!r} is not supported "
             f"(this pod reads versions 1 and {VERSION})"
         )
-    files = _object(manifest.get("files"), "manifest files")
+    files = object_of(manifest.get("files"), "manifest files")
     expected = {
         "manifest.json",
         "resources.trig",
@@ -324,7 +215,7 @@ def _documents(
     try:
         for entry in manifest.get("resources", []):
             path = check_path(entry["path"])
-            listed[path] = (_time(entry["created_at"]), _time(entry["updated_at"]))
+            listed[path] = (time_of(entry["created_at"]), time_of(entry["updated_at"]))
     except (KeyError, TypeError, ResourceError) as exc:
         raise ArchiveError(f"the manifest's resource list is invalid: {exc}") from None
     dataset = Dataset()
@@ -366,19 +257,19 @@ def _documents(
 
 
 def _tables_of(version: int) -> list[sa.Table]:
-    return [t for t in EXPORTED_TABLES if version > 1 or t.name not in _V1_ABSENT_TABLES]
+    return [t for t in EXPORTED_TABLES if version > 1 or t.name not in V1_ABSENT_TABLES]
 
 
 def _table_member(members: dict[str, bytes], table: sa.Table, version: int) -> list[Any]:
     if table not in _tables_of(version):
         return []  # the table came after this version: the pod had none of these rows
-    rows: list[Any] = _json_member(members, f"tables/{table.name}.json", list)
+    rows: list[Any] = json_member(members, f"tables/{table.name}.json", list)
     return rows
 
 
 def _table_rows(table: sa.Table, rows: Iterable[Any], version: int) -> list[dict[str, Any]]:
-    columns = {c.name: c for c in table.columns if c.name != "pod_id" and not _generated(c)}
-    added = _V1_ADDED_COLUMNS.get(table.name, {}) if version == 1 else {}
+    columns = {c.name: c for c in table.columns if c.name != "pod_id" and not generated(c)}
+    added = V1_ADDED_COLUMNS.get(table.name, {}) if version == 1 else {}
     out = []
     for row in rows:
         if isinstance(row, dict) and added and not set(added) & set(row):
@@ -386,36 +277,9 @@ def _table_rows(table: sa.Table, rows: Iterable[Any], version: int) -> list[dict
         if not isinstance(row, dict) or set(row) != set(columns):
             raise ArchiveError(f"tables/{table.name}.json has a row with unexpected fields")
         out.append(
-            {k: _time(v) if isinstance(columns[k].type, UTCDateTime) else v for k, v in row.items()}
+            {
+                k: time_of(v) if isinstance(columns[k].type, UTCDateTime) else v
+                for k, v in row.items()
+            }
         )
     return out
-
-
-def _json_member(members: dict[str, bytes], name: str, kind: type) -> Any:
-    try:
-        value = json.loads(members[name])
-    except KeyError:
-        raise ArchiveError(f"not a pod export: {name} is missing") from None
-    except ValueError as exc:
-        raise ArchiveError(f"{name} is not valid JSON: {exc}") from None
-    if not isinstance(value, kind):
-        raise ArchiveError(f"{name} does not hold a JSON {kind.__name__}")
-    return value
-
-
-def _object(value: Any, what: str) -> dict:
-    if not isinstance(value, dict):
-        raise ArchiveError(f"the archive's {what} is not a JSON object")
-    return value
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise ArchiveError(f"{value!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        raise ArchiveError(f"{value!r} has no time zone")
-    return moment
