@@ -5,7 +5,7 @@
     .venv/bin/python bench/owner_put.py --vary               # two bodies in turn (see README)
 
 For each backend and round: a fresh pod (`pds init`, `pds serve --workers 2`, claimed, an owner
-token, the sample profile PUT once), and bench/bare_put_app.py (rdflib parse, 204) under the same
+token, the sample profile PUT once), and bench/bare_app.py (rdflib parse, 204) under the same
 gunicorn settings as bench/minimal_app.py. wrk (bench/put.lua, -t2 -c8) PUTs the sample profile
 to each, pod first. Then: the pod's stored profile must still read back (200, Turtle, the same
 graph) and every 2xx must have written its data.write audit event.

@@ -23,13 +23,13 @@ CONNECTIONS, THREADS = 8, 2
 
 
 class BareApp:
-    """bench/bare_put_app.py: minimal_app's gunicorn settings, PUT parses and answers 204."""
+    """bench/bare_app.py: minimal_app's gunicorn settings, PUT parses and answers 204."""
 
     def __init__(self, workdir: Path, workers: int):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.args = [
-            sys.executable, str(HERE / "bare_put_app.py"),
+            sys.executable, str(HERE / "bare_app.py"),
             "--port", str(self.port), "--workers", str(workers),
         ]  # fmt: skip
         self.workdir, self.log_file = workdir, workdir / "bare.log"

@@ -6,7 +6,7 @@
 Offer intake: a pod (`pds serve --workers 2`, SQLite) with 10 published intents takes 2,000
 signed offers (each from its own vendor key and network, as the pod's caps expect: 3 an hour
 per key and intent, 20 per network, 200 per intent), sent by 32 concurrent clients. The same
-requests then go to bench/bare_offer_app.py (the same serving model, no checks): the ratio is
+requests then go to bench/bare_app.py (the same serving model, no checks): the ratio is
 the cost of verifying, bounding and storing an offer.
 
 Fan-out: a relay (`pds relay --workers 2`) with 100 vendors subscribed to cars in GB (each its
@@ -71,7 +71,7 @@ def send_all(requests_: list[tuple[str, bytes, dict]]) -> tuple[float, list[floa
 
 
 class BareApp:
-    """bench/bare_offer_app.py under gunicorn, as the pod is served."""
+    """bench/bare_app.py under gunicorn, as the pod is served."""
 
     def __init__(self, workdir: Path):
         self.port = free_port()
@@ -79,7 +79,7 @@ class BareApp:
         self.log_file = workdir / "bare.log"
         with self.log_file.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, str(HERE / "bare_offer_app.py"), "--port", str(self.port)],
+                [sys.executable, str(HERE / "bare_app.py"), "--port", str(self.port)],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=ENV,
             )  # fmt: skip
         wait_until_up(self.base + "/up", self.proc, self.log_file)
