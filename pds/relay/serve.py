@@ -21,7 +21,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from pds.relay.protocol import MAX_BODY
-from pds.server.buffered import BufferedWSGI
+from pds.server.buffered import BufferedWSGI, gunicorn_settings
 
 THREADS_PER_WORKER = 8
 
@@ -106,21 +106,18 @@ class RelayServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
         super().__init__()
 
     def load_config(self) -> None:
-        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        settings = self.settings
         for key, value in {
-            "bind": f"{host}:{self.settings.port}",
-            "workers": self.settings.workers,
-            "worker_class": "asgi",
-            "preload_app": True,
-            "control_socket_disable": True,
-            "timeout": 60,
-            "graceful_timeout": 8,
-            "loglevel": self.settings.log_level.lower(),
-            "accesslog": "-",
+            **gunicorn_settings(
+                settings.host,
+                settings.port,
+                settings.workers,
+                settings.log_level,
+                settings.trusted_proxies,
+            ),
             # No client address, no query: the relay keeps no record of which network
             # announced what or read which part of the feed (docs/relay.md §9).
             "access_log_format": '"%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-            "forwarded_allow_ips": "*" if self.settings.trusted_proxies else "127.0.0.1",
             # Each worker starts delivering notices as it starts, so those left waiting for a
             # retry when the relay last stopped go out without waiting for a new one.
             "post_fork": self._start_delivery,

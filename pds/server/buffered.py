@@ -95,6 +95,30 @@ class BufferedWSGI:
         await send({"type": "http.response.body", "body": body})
 
 
+def gunicorn_settings(
+    host: str, port: int, workers: int, log_level: str, trusted_proxies: int
+) -> dict[str, Any]:
+    """gunicorn's settings for a server of this kind (the pod, a relay): asyncio workers that
+    hand the app whole requests, the app built once in the master, no control socket."""
+    bind_host = f"[{host}]" if ":" in host else host
+    return {
+        "bind": f"{bind_host}:{port}",
+        "workers": workers,
+        # asyncio workers read every connection at once and call the app only with a whole
+        # request (see BufferedWSGI): slow clients cannot hold a worker.
+        "worker_class": "asgi",
+        "preload_app": True,
+        # No control socket: nothing here needs one, and gunicorn's default path is shared by
+        # every server of the user (~/.gunicorn/gunicorn.ctl), in the image the data volume.
+        "control_socket_disable": True,
+        "timeout": 60,
+        "graceful_timeout": 8,  # under docker stop's default 10 s
+        "loglevel": log_level.lower(),
+        "accesslog": "-",
+        "forwarded_allow_ips": "*" if trusted_proxies else "127.0.0.1",
+    }
+
+
 def _no_write(_data: bytes) -> None:
     raise NotImplementedError("the pod's app returns its body, it never calls write()")
 

@@ -13,7 +13,7 @@ import gc
 from gunicorn.app.base import BaseApplication
 
 from pds.consent import Pod
-from pds.server.buffered import BufferedWSGI
+from pds.server.buffered import BufferedWSGI, gunicorn_settings
 from pds.settings import Settings
 
 
@@ -24,25 +24,17 @@ class PodServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        settings = self.settings
         for key, value in {
-            "bind": f"{host}:{self.settings.port}",
-            "workers": self.settings.workers,
-            # asyncio workers read every connection at once and call the app (one request at
-            # a time per process, see pds.server.buffered) only with a whole request: slow
-            # clients cannot hold a worker.
-            "worker_class": "asgi",
-            "preload_app": True,
-            # No control socket: pds needs none, and gunicorn's default path is shared by every
-            # pod of the user (~/.gunicorn/gunicorn.ctl), in the image inside the data volume.
-            "control_socket_disable": True,
-            "timeout": 60,
-            "graceful_timeout": 8,  # under docker stop's default 10 s
-            "loglevel": self.settings.log_level.lower(),
-            "accesslog": "-",
+            **gunicorn_settings(
+                settings.host,
+                settings.port,
+                settings.workers,
+                settings.log_level,
+                settings.trusted_proxies,
+            ),
             # No query strings in the access log: they may carry filters the owner typed.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-            "forwarded_allow_ips": "*" if self.settings.trusted_proxies else "127.0.0.1",
         }.items():
             self.cfg.set(key, value)
 
