@@ -32,6 +32,7 @@ from pds.consent.errors import (
     TooLarge,
 )
 from pds.consent.grants import Grant
+from pds.consent.hourly import HOUR, check_cap
 from pds.consent.inputs import is_id, is_text, is_time
 from pds.consent.intents import Intent, Intents
 from pds.consent.offer_body import offer_body
@@ -332,26 +333,17 @@ class Offers:
         client: str | None,
         now: dt.datetime,
     ) -> None:
-        since = now - dt.timedelta(hours=1)
-
-        def wait(oldest: dt.datetime | None) -> int:
-            return int((oldest - since).total_seconds()) + 1 if oldest else 3600
-
+        since = now - HOUR
         count, oldest = rows.count_since(
             conn, self.ctx.id, since, intent_id=intent.id, vendor_id=vendor_id
         )
-        if count >= OFFERS_PER_VENDOR_HOUR:
-            raise RateLimited(
-                f"at most {OFFERS_PER_VENDOR_HOUR} offers an hour to one intent per vendor key",
-                retry_after=wait(oldest),
-            )
+        what = "offers an hour to one intent per vendor key"
+        check_cap(count, oldest, OFFERS_PER_VENDOR_HOUR, since, what)
         if client is not None:
             count, oldest = rows.count_since(conn, self.ctx.id, since, client=client)
-            if count >= OFFERS_PER_CLIENT_HOUR:
-                raise RateLimited(
-                    f"at most {OFFERS_PER_CLIENT_HOUR} offers an hour from one network",
-                    retry_after=wait(oldest),
-                )
+            check_cap(
+                count, oldest, OFFERS_PER_CLIENT_HOUR, since, "offers an hour from one network"
+            )
         if rows.count_for_intent(conn, self.ctx.id, intent.id) >= MAX_OFFERS_PER_INTENT:
             raise RateLimited(
                 f"this intent has {MAX_OFFERS_PER_INTENT} offers already", retry_after=86400

@@ -20,6 +20,7 @@ from pds.consent import callbacks, jose, scopes, terms
 from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
+from pds.consent.hourly import HOUR, check_cap
 from pds.consent.inputs import is_id, is_text, is_time
 from pds.consent.scopes import Scope
 from pds.store import AlreadyExists, NotFound, pods, replay
@@ -180,24 +181,14 @@ class AccessRequests:
         self, conn: sa.Connection, vendor_id: str, client: str | None, now: dt.datetime
     ) -> None:
         """429 when one key, one network or everyone together has asked too often (§13.7)."""
-        since = now - dt.timedelta(hours=1)
-
-        def retry_after(oldest: dt.datetime | None) -> int:
-            return int((oldest - since).total_seconds()) + 1 if oldest else 3600
-
+        since = now - HOUR
         count, oldest = rows.recent(conn, self.ctx.id, vendor_id, since)
-        if count >= REQUESTS_PER_HOUR:
-            raise RateLimited(
-                f"at most {REQUESTS_PER_HOUR} requests an hour per vendor key",
-                retry_after=retry_after(oldest),
-            )
+        check_cap(count, oldest, REQUESTS_PER_HOUR, since, "requests an hour per vendor key")
         if client is not None:
             count, oldest = rows.recent_from_client(conn, self.ctx.id, client, since)
-            if count >= REQUESTS_PER_CLIENT_HOUR:
-                raise RateLimited(
-                    f"at most {REQUESTS_PER_CLIENT_HOUR} requests an hour from one network",
-                    retry_after=retry_after(oldest),
-                )
+            check_cap(
+                count, oldest, REQUESTS_PER_CLIENT_HOUR, since, "requests an hour from one network"
+            )
         if rows.count_pending(conn, self.ctx.id) >= MAX_PENDING:
             raise RateLimited(
                 f"the customer has {MAX_PENDING} requests waiting already: ask again later",
