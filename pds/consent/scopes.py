@@ -3,6 +3,10 @@
 A scope names one resource (`/profile`) or container (`/vendors/<id>/`), the modes (`read`,
 `append`) and optionally the fields (predicate IRIs) wanted. The catalogue of what can be asked
 for comes from the SHACL shapes, so the consent page and the vendor see the same fields.
+
+The customer may also give a vendor a read scope on one record, or one folder, of another
+vendor's container (sharing, see `pds.consent.sharing`); vendors themselves ask for whole
+containers only.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from rdflib.namespace import SH
 
 from pds import schemas
 from pds.consent.errors import InvalidInput
+from pds.resources import InvalidPath
+from pds.resources.paths import check_path
 
 READ, APPEND = "read", "append"
 MODES = (READ, APPEND)
 TYPED_RESOURCES = ("/profile", "/preferences")
 _VENDOR_CONTAINER = re.compile(r"/vendors/([A-Za-z0-9_-]{43})/")
+_IN_VENDOR_CONTAINER = re.compile(r"/vendors/([A-Za-z0-9_-]{43})/.+")
 MAX_SCOPES = 16
 
 
@@ -107,8 +114,14 @@ def _from_json(item: Any) -> Scope:
     return Scope(resource, frozenset(modes), frozenset(fields) if fields is not None else None)
 
 
-def check_scope(scope: Scope, vendor_id: str | None = None) -> Scope:
-    """`scope` if a vendor may be given it: known resource and fields, append only at home."""
+def check_scope(
+    scope: Scope, vendor_id: str | None = None, *, within_containers: bool = False
+) -> Scope:
+    """`scope` if a vendor may be given it: known resource and fields, append only at home.
+
+    With `within_containers` (the customer sharing records), a scope may also name a record or
+    a folder inside a vendor's container, to be read only.
+    """
     resource, modes, fields = scope.resource, scope.modes, scope.fields
     if not modes or not modes <= set(MODES):
         raise InvalidInput(f"modes of {resource} must be a non-empty list of 'read', 'append'")
@@ -118,13 +131,18 @@ def check_scope(scope: Scope, vendor_id: str | None = None) -> Scope:
         known = {f["iri"] for f in fields_of(resource)}
     else:
         match = _VENDOR_CONTAINER.fullmatch(resource)
-        if match is None:
+        if match is None and within_containers and container_vendor(resource) is not None:
+            if APPEND in modes:
+                raise InvalidInput(
+                    f"{resource} can only be read: a vendor may append only to its own container"
+                )
+        elif match is None:
             raise InvalidInput(
                 f"unknown resource {resource!r}: vendors may ask for "
                 + ", ".join(TYPED_RESOURCES)
                 + " or /vendors/<vendor id>/"
             )
-        if APPEND in modes and vendor_id is not None and match.group(1) != vendor_id:
+        elif APPEND in modes and vendor_id is not None and match.group(1) != vendor_id:
             raise InvalidInput(
                 f"a vendor may append only to its own container /vendors/{vendor_id}/"
             )
@@ -138,6 +156,24 @@ def check_scope(scope: Scope, vendor_id: str | None = None) -> Scope:
         if unknown:
             raise InvalidInput(f"unknown field(s) of {resource}: {', '.join(unknown)}")
     return scope
+
+
+def container_vendor(resource: str) -> str | None:
+    """The vendor whose container `resource` is, or is in (a record, a folder); else None.
+
+    >>> container_vendor("/vendors/" + "V" * 43 + "/service-2026")
+    'VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVV'
+    >>> container_vendor("/profile") is None
+    True
+    """
+    match = _VENDOR_CONTAINER.fullmatch(resource) or _IN_VENDOR_CONTAINER.fullmatch(resource)
+    if match is None:
+        return None
+    try:
+        check_path(resource)
+    except InvalidPath:
+        return None
+    return match.group(1)
 
 
 def scopes_from_json(raw: list[dict[str, Any]]) -> list[Scope]:

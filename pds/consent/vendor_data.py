@@ -27,6 +27,7 @@ from pds.consent.errors import (
     InvalidProof,
 )
 from pds.consent.grant_tokens import GrantVerifier, VerifiedGrant
+from pds.consent.records import check_record
 from pds.consent.scopes import APPEND, READ, Scope
 from pds.resources import Change, InvalidPath, Representation, ResourceNotFound
 from pds.resources.paths import check_path, is_container
@@ -93,7 +94,11 @@ class VendorData:
     def append(
         self, call: VendorCall, body: bytes, media_type: str, slug: str | None = None
     ) -> Appended:
-        """Add a record to a container the grant may append to (the vendor's own)."""
+        """Add a record to a container the grant may append to (the vendor's own).
+
+        A receipt, warranty or service visit in it must fit its shape (ShapeViolation, and
+        nothing is stored); a record of any other kind is kept as it is.
+        """
         vendor = self._admit(call, APPEND, Action.DATA_APPEND).grant.vendor_id
         told = 0
 
@@ -102,7 +107,7 @@ class VendorData:
             told = queue_change_notices(self.ctx, conn, change, by_vendor=vendor)
 
         path, etag = self.ctx.documents.create_in(
-            self.ctx.ref, call.path, body, media_type, slug, then=notify
+            self.ctx.ref, call.path, body, media_type, slug, check=check_record, then=notify
         )
         if told:
             self.ctx.outbox.kick()

@@ -11,6 +11,7 @@ import datetime as dt
 import random
 import secrets
 import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from rdflib import Graph
@@ -40,6 +41,9 @@ from pds.store import resources as rows
 
 ANY = "*"
 _WRITE_ATTEMPTS = 8
+
+GraphCheck = Callable[[Graph], None]
+"""A caller's own rule for a document about to be stored: raises (a ResourceError) to refuse."""
 
 
 def to_storage(graph: Graph, pod: PodRef) -> str:
@@ -154,13 +158,20 @@ class Documents:
         *,
         if_match: frozenset[str] | None = None,
         if_none_match: bool = False,
+        check: GraphCheck | None = None,
         then: AfterWrite | None = None,
     ) -> tuple[str, bool]:
         """Create or replace the document at `path`. Returns (new ETag, created?)."""
         self._check_document_path(path)
         graph = rdf.parse(body, media_type, paths.resource_iri(pod.base_url, path))
         return self.put_graph(
-            pod, path, graph, if_match=if_match, if_none_match=if_none_match, then=then
+            pod,
+            path,
+            graph,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            check=check,
+            then=then,
         )
 
     def put_graph(
@@ -171,14 +182,18 @@ class Documents:
         *,
         if_match: frozenset[str] | None = None,
         if_none_match: bool = False,
+        check: GraphCheck | None = None,
         then: AfterWrite | None = None,
     ) -> tuple[str, bool]:
         """Like `put`, for a graph already built (and no longer changed by the caller).
 
-        The violations of a ShapeViolation refer to the nodes of this very graph.
+        The violations of a ShapeViolation refer to the nodes of this very graph. `check`, if
+        given, runs after the pod's own validation and before anything is stored.
         """
         self._check_document_path(path)
         validation.validate(graph, path)
+        if check is not None:
+            check(graph)
         return self._store_graph(
             pod, path, graph, if_match=if_match, if_none_match=if_none_match, then=then
         )
@@ -191,19 +206,28 @@ class Documents:
         media_type: str,
         slug: str | None = None,
         *,
+        check: GraphCheck | None = None,
         then: AfterWrite | None = None,
     ) -> tuple[str, str]:
-        """Add a new document to `container` (POST); returns (path, ETag). Never overwrites."""
+        """Add a new document to `container` (POST); returns (path, ETag). Never overwrites.
+
+        `check` is the caller's own rule for the parsed document (a vendor's record must fit
+        the record shapes): it refuses by raising, before anything is stored.
+        """
         paths.check_path(container)
         if not paths.is_container(container):
             raise NotADocument(f"{container} is a document: POST to a container (ending in /)")
         name = _slug(slug) or secrets.token_urlsafe(9)
         path = container + name
         try:
-            etag, _created = self.put(pod, path, body, media_type, if_none_match=True, then=then)
+            etag, _created = self.put(
+                pod, path, body, media_type, if_none_match=True, check=check, then=then
+            )
         except ResourceExists:
             path = container + f"{name}-{secrets.token_hex(3)}"
-            etag, _created = self.put(pod, path, body, media_type, if_none_match=True, then=then)
+            etag, _created = self.put(
+                pod, path, body, media_type, if_none_match=True, check=check, then=then
+            )
         return path, etag
 
     def _store_graph(

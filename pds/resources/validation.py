@@ -117,6 +117,11 @@ def _conform(graph: Graph, path: str) -> None:
                 }
             ]
         )
+    conform_to(graph, shapes)
+
+
+def conform_to(graph: Graph, shapes: Graph) -> None:
+    """Raise ShapeViolation, its violations in words, unless `graph` conforms to `shapes`."""
     import pyshacl  # here, not at the top: workers that only serve reads never load it (~10 MB)
 
     with _LOCK:

@@ -19,6 +19,7 @@ __all__ = [
     "categories_graph",
     "jsonld_context",
     "purposes_graph",
+    "record_shapes_graph",
     "sample_documents",
     "shape_for_path",
     "shapes_graph",
@@ -35,7 +36,9 @@ _SHAPE_FILES = (
     "shapes/profile.ttl",
     "shapes/preferences.ttl",
     "shapes/intent.ttl",
+    "shapes/records.ttl",
 )
+_RECORD_SHAPES = "shapes/records.ttl"
 _SAMPLE_FILES = {
     "/profile": "samples/profile.ttl",
     "/preferences": "samples/preferences.ttl",
@@ -69,8 +72,16 @@ def jsonld_context() -> dict:
 
 @cache
 def shapes_graph() -> Graph:
-    """The profile and preferences shapes merged with the vocabulary. Shared: do not mutate."""
+    """Every shape (profile, preferences, intents, records) merged with the vocabulary. Shared:
+    do not mutate."""
     return _parse_turtle(*_SHAPE_FILES)
+
+
+@cache
+def record_shapes_graph() -> Graph:
+    """The shapes of the records vendors add (receipts, warranties, service visits), alone: a
+    record is checked against these, not against the profile's. Shared: do not mutate."""
+    return _parse_turtle(_RECORD_SHAPES)
 
 
 @cache

@@ -43,7 +43,9 @@ PURPOSE = "https://w3id.org/dpv#ServiceProvision"
 SCHEMA = "https://schema.org/"
 REQUIRED_TERMS = sorted(t["id"] for t in DEFAULT_TERMS if t["required"])
 RECORD_TURTLE = (
-    '@prefix schema: <https://schema.org/> .\n<#it> a schema:Order ;\n    schema:name "Receipt" .\n'
+    "@prefix schema: <https://schema.org/> .\n"
+    '<#it> a schema:Order ;\n    schema:name "Receipt" ;\n    schema:orderNumber "R-1" ;\n'
+    '    schema:orderDate "2026-11-23"^^<http://www.w3.org/2001/XMLSchema#date> .\n'
 )
 
 # Tables compared before and after each example: every table of a pod, new ones included,

@@ -326,7 +326,9 @@ def test_records_vendors_wrote_are_listed_under_their_declared_name_and_readable
     grant = pending.wait(timeout=10)
     receipt = (
         "@prefix schema: <https://schema.org/> .\n"
-        '<#it> a schema:Order ; schema:name "Receipt 17" ; schema:priceCurrency "GBP" .'
+        '<#it> a schema:Order ; schema:name "Receipt 17" ; schema:priceCurrency "GBP" ;'
+        ' schema:orderNumber "17" ;'
+        ' schema:orderDate "2026-11-23"^^<http://www.w3.org/2001/XMLSchema#date> .'
     )
     pod.append(own, receipt, grant, slug="receipt-17")
 
@@ -340,6 +342,6 @@ def test_records_vendors_wrote_are_listed_under_their_declared_name_and_readable
     assert record.status_code == 200
     shown = Page(record.text)
     assert shown.text["thing-1"].count("Receipt 17") == 1
-    assert "Price currency" in shown.text["thing-1"]
-    assert shown.text["thing-1-title"] == "Order"
+    assert "Currency" in shown.text["thing-1"]
+    assert shown.text["thing-1-title"] == "Receipt"
     assert "<details" in record.text and "schema:name" in record.text

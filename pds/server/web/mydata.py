@@ -1,17 +1,26 @@
-"""My data: the profile and preferences as forms, their Turtle, and what vendors wrote."""
+"""My data: the profile and preferences as forms, their Turtle, and what vendors wrote, which
+the customer may share with another vendor."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from functools import cache
 
 from flask import flash, redirect, render_template, request, url_for
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
-from pds import schemas
-from pds.consent import VendorRecord
-from pds.resources import TURTLE, Document, ETagMismatch, ResourceExists, ShapeViolation
+from pds.consent import InvalidInput, VendorRecord
+from pds.consent.requests import purposes
+from pds.consent.scopes import container_vendor
+from pds.consent.sharing import KnownVendor
+from pds.resources import (
+    TURTLE,
+    Document,
+    ETagMismatch,
+    ResourceExists,
+    ResourceNotFound,
+    ShapeViolation,
+)
 from pds.resources.paths import resource_iri
 from pds.server.current import current_pod
 from pds.server.web.blueprint import bp
@@ -24,6 +33,7 @@ from pds.server.web.forms import (
     typed_entries,
     values_from_graph,
 )
+from pds.server.web.record_words import headline, shared_words, things
 from pds.server.web.session import owner_required
 
 DOCUMENTS = ("/profile", "/preferences")
@@ -117,7 +127,25 @@ def data_turtle():
     return render_template("data_turtle.html", documents=documents)
 
 
-# -- records vendors wrote into the pod ----------------------------------------------------------
+# -- records vendors wrote into the pod, and sharing them with another vendor -----------------
+
+SHARE_DURATIONS = [
+    ("A day", 86400),
+    ("A week", 7 * 86400),
+    ("30 days", 30 * 86400),
+    ("90 days", 90 * 86400),
+    ("A year", 365 * 86400),
+]
+SHARE_DEFAULT_DURATION = 30 * 86400
+_VENDOR_ID = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordLine:
+    """A record in the list of a vendor's records: its name in the pod and in words."""
+
+    record: VendorRecord
+    headline: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,16 +153,8 @@ class VendorRecords:
     vendor_id: str
     name: str
     known: bool
-    records: list[VendorRecord]
-
-
-@dataclasses.dataclass(frozen=True)
-class Thing:
-    """One node of a record, in words: what it is and what the record says about it."""
-
-    anchor: str
-    title: str
-    facts: list[tuple[str, list[tuple[str, str]]]]  # label -> [(text, link to another thing)]
+    records: list[RecordLine]
+    recipients: list[KnownVendor]  # the vendors these records can be shared with
 
 
 def _vendor_records() -> list[VendorRecords]:
@@ -143,19 +163,42 @@ def _vendor_records() -> list[VendorRecords]:
     for record in pod.data.vendor_records():
         by_vendor.setdefault(record.vendor_id, []).append(record)
     names = pod.grants.vendor_names()
+    known = pod.sharing.known_vendors()
     groups = [
         VendorRecords(
-            v, names.get(v, ""), v in names, sorted(r, key=lambda x: x.updated_at, reverse=True)
+            v,
+            names.get(v, ""),
+            v in names,
+            [_line(r) for r in sorted(rs, key=lambda x: x.updated_at, reverse=True)],
+            [k for k in known if k.vendor_id != v],
         )
-        for v, r in by_vendor.items()
+        for v, rs in by_vendor.items()
     ]
     return sorted(groups, key=lambda g: (not g.known, g.name.lower(), g.vendor_id))
+
+
+def _line(record: VendorRecord) -> RecordLine:
+    document = current_pod().data.record(record.vendor_id, record.name)
+    return RecordLine(record, headline(document.graph, document.iri, record.name))
+
+
+def _share_choices() -> dict:
+    """What every share form offers besides the vendors: purposes and durations."""
+    choices = [(iri, p["label"]) for iri, p in purposes().items()]
+    return {
+        "purposes": choices,
+        "default_purpose": choices[0][0],  # providing the service, the list's first
+        "durations": SHARE_DURATIONS,
+        "default_duration": SHARE_DEFAULT_DURATION,
+    }
 
 
 @bp.get("/records")
 @owner_required
 def records():
-    return render_template("records.html", vendors=_vendor_records(), record=None)
+    return render_template(
+        "records.html", vendors=_vendor_records(), record=None, share=_share_choices()
+    )
 
 
 @bp.get("/records/<vendor_id>/<path:name>")
@@ -169,75 +212,63 @@ def record(vendor_id: str, name: str):
         vendors=None,
         record={
             "name": name,
+            "headline": headline(document.graph, document.iri, name),
             "vendor_id": vendor_id,
             "vendor_name": names.get(vendor_id, ""),
-            "things": _things(document.graph, document.iri),
+            "things": things(document.graph, document.iri),
             "turtle": pod.data.render(document, TURTLE).decode(),
+            "recipients": [k for k in pod.sharing.known_vendors() if k.vendor_id != vendor_id],
         },
+        share=_share_choices(),
     )
 
 
-def _things(graph: Graph, document_iri: str) -> list[Thing]:
-    subjects = sorted(
-        set(graph.subjects()),
-        key=lambda s: (isinstance(s, BNode), not str(s).startswith(document_iri), str(s)),
+@bp.post("/records/share")
+@owner_required
+def share_records():
+    """Let another vendor read one record (`record`), or all of a vendor's (`writer`)."""
+    writer, name = request.form.get("writer", ""), request.form.get("record", "")
+    if name:
+        back = url_for("web.record", vendor_id=writer, name=name)
+    else:
+        back = url_for("web.records") + (
+            f"#vendor-{writer}" if _VENDOR_ID.fullmatch(writer) else ""
+        )
+    try:
+        shared = current_pod().sharing.share(
+            request.form.get("vendor", ""),
+            [f"/vendors/{writer}/{name}"],
+            request.form.get("purpose", ""),
+            request.form.get("duration", type=int) or 0,
+        )
+    except InvalidInput as error:
+        flash(f"Nothing was shared: {error}.", "error")
+        return redirect(back)
+    return redirect(url_for("web.shared", grant_id=shared.grant.id), code=303)
+
+
+@bp.get("/records/shared/<grant_id>")
+@owner_required
+def shared(grant_id: str):
+    pod = current_pod()
+    grant = pod.grants.get(grant_id)
+    names = pod.grants.vendor_names()
+    return render_template(
+        "shared.html",
+        grant=grant,
+        what=[shared_words(s.resource, names, _title_of(s.resource)) for s in grant.scopes],
+        purpose=purposes().get(grant.purpose["iri"], {}).get("label", grant.purpose["iri"]),
     )
-    anchors = {s: f"thing-{i + 1}" for i, s in enumerate(subjects)}
-    titles = {s: _title(graph, s, document_iri, i) for i, s in enumerate(subjects)}
-    things = []
-    for subject in subjects:
-        facts: dict[str, list[tuple[str, str]]] = {}
-        for predicate, value in sorted(graph.predicate_objects(subject)):
-            if predicate == RDF.type:
-                continue
-            if value in anchors:
-                shown = (titles[value], "#" + anchors[value])
-            else:
-                shown = (_words(value), "")
-            name = label_of(predicate) if isinstance(predicate, URIRef) else str(predicate)
-            facts.setdefault(name, []).append(shown)
-        things.append(Thing(anchors[subject], titles[subject], list(facts.items())))
-    return things
 
 
-def _title(graph: Graph, subject, document_iri: str, index: int) -> str:
-    kinds = sorted(label_of(t) for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef))
-    if kinds:
-        return " and ".join(kinds)
-    return (
-        "This record"
-        if str(subject) in (document_iri, document_iri + "#it")
-        else f"Item {index + 1}"
-    )
-
-
-def _words(value) -> str:
-    if isinstance(value, URIRef):
-        return label_of(value) if value in _labels() else str(value)
-    if isinstance(value, Literal) and isinstance(value.value, bool):
-        return "yes" if value.value else "no"
-    return str(value)
-
-
-@cache
-def _labels() -> dict[URIRef, str]:
-    """Customer-facing names of the pod's own terms and of purposes.
-
-    The forms' names are not used: they fit the profile ("Full name" for schema:name), not a
-    vendor's receipt.
-    """
-    labels: dict[URIRef, str] = {}
-    for graph in (schemas.purposes_graph(), schemas.shapes_graph()):
-        for term, label in graph.subject_objects(RDFS.label):
-            if isinstance(term, URIRef) and getattr(label, "language", None) in ("en", None):
-                labels[term] = str(label)
-    return labels
-
-
-def label_of(term: URIRef) -> str:
-    """A name for a term people can read: its label, else its last word split into words."""
-    if term in _labels():
-        return _labels()[term]
-    local = re.split(r"[#/]", str(term).rstrip("#/"))[-1] or str(term)
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_-]+", " ", local).strip()
-    return words[:1].upper() + words[1:].lower() if words else str(term)
+def _title_of(resource: str) -> str | None:
+    """The headline of the record at `resource`; None for a folder or a record now gone."""
+    writer = container_vendor(resource)
+    name = resource[len(f"/vendors/{writer}/") :] if writer else ""
+    if not name or name.endswith("/"):
+        return None
+    try:
+        document = current_pod().data.record(writer or "", name)
+    except ResourceNotFound:
+        return None
+    return headline(document.graph, document.iri, name)

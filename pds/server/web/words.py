@@ -36,6 +36,9 @@ EVENT_WORDS = {
     Action.OFFER_SHORTLIST: "shortlisted an offer from",
     Action.OFFER_DECLINE: "declined an offer from",
     Action.OFFER_ACCEPT: "accepted an offer from",
+    Action.MESSAGE_RECEIVE: "wrote to you",
+    Action.MESSAGE_SEND: "wrote to",
+    Action.THREAD_STATE: "changed a conversation with",
 }
 
 
@@ -54,6 +57,8 @@ _ABOUT_A_VENDOR = (
     Action.OFFER_SHORTLIST,
     Action.OFFER_DECLINE,
     Action.OFFER_ACCEPT,
+    Action.MESSAGE_SEND,
+    Action.THREAD_STATE,
 )
 
 
@@ -91,7 +96,12 @@ def resource_words(resource: str | None) -> str:
     if resource.startswith("/preferences"):
         return "your preferences"
     if resource.startswith("/vendors/"):
+        inside = [*resource.split("/", 3), ""][3]  # what follows /vendors/<vendor id>/
+        if inside and not inside.endswith("/"):
+            return "a record a vendor keeps in your pod"
         return "records a vendor keeps in your pod"
+    if resource.startswith("/threads/"):
+        return ""  # a conversation: the event's words say it
     return resource
 
 
