@@ -17,14 +17,14 @@ from pds.resources.paths import resource_iri
 from pds.resources.views import project
 from pds.store import grants as grant_rows
 
-_ACTIVITY_TYPES = {"created": "Create", "changed": "Update", "deleted": "Delete"}  # AS 2.0
+ACTIVITY_TYPES = {"created": "Create", "changed": "Update", "deleted": "Delete"}  # AS 2.0
 
 
 def queue_change_notices(
     ctx: PodContext, conn: sa.Connection, change: Change, *, by_vendor: str | None = None
 ) -> int:
     """Queue, in the writing transaction, a notice for every vendor that should know; how many."""
-    kind = _ACTIVITY_TYPES[change.kind]
+    kind = ACTIVITY_TYPES[change.kind]
     told = 0
     for grant in grant_rows.live(conn, ctx.id, ctx.clock()):
         if not grant.callback or grant.vendor_id == by_vendor:

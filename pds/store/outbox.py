@@ -7,6 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from pds.store.tables import grants
 from pds.store.tables import notifications as t
 
 
@@ -81,3 +82,40 @@ def attempted(
             next_attempt_at=next_attempt_at,
         )
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class SentRow:
+    """A notification with its grant's vendor and how its delivery went so far."""
+
+    id: int
+    grant_id: str
+    vendor_id: str
+    body: str  # the signed JWT, as queued
+    created_at: dt.datetime  # queued
+    attempts: int
+    next_attempt_at: dt.datetime
+    delivered_at: dt.datetime | None  # the callback answered 2xx
+    last_error: str | None
+
+
+def recent(conn: sa.Connection, pod_id: str, limit: int = 500) -> list[SentRow]:
+    """The pod's latest notifications, newest first, each with the vendor of its grant."""
+    query = (
+        sa.select(
+            t.c.id,
+            t.c.grant_id,
+            grants.c.vendor_id,
+            t.c.body,
+            t.c.created_at,
+            t.c.attempts,
+            t.c.next_attempt_at,
+            t.c.delivered_at,
+            t.c.last_error,
+        )
+        .join(grants, sa.and_(grants.c.pod_id == t.c.pod_id, grants.c.id == t.c.grant_id))
+        .where(t.c.pod_id == pod_id)
+        .order_by(t.c.id.desc())
+        .limit(limit)
+    )
+    return [SentRow(*r) for r in conn.execute(query)]
