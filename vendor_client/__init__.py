@@ -22,11 +22,14 @@ from vendor_client.errors import (
     ProtocolError,
     RateLimited,
     RequestDenied,
+    ThreadClosed,
+    TooLarge,
     VendorClientError,
 )
 from vendor_client.keys import VendorKey
 from vendor_client.offers import Decision, SentOffer, send_offer
 from vendor_client.relays import RelayClient
+from vendor_client.threads import Thread, ThreadMessage, ThreadState
 
 __version__ = "0.1.0"
 
@@ -50,6 +53,11 @@ __all__ = [
     "RelayClient",
     "RequestDenied",
     "SentOffer",
+    "Thread",
+    "ThreadClosed",
+    "ThreadMessage",
+    "ThreadState",
+    "TooLarge",
     "VendorClientError",
     "VendorKey",
     "make_proof",

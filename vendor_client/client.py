@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import jwt
 import requests
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from vendor_client.dpop import DPoPAuth
 from vendor_client.errors import (
@@ -22,6 +22,7 @@ from vendor_client.errors import (
     error_for,
 )
 from vendor_client.keys import VendorKey
+from vendor_client.threads import Thread, sign_message
 
 REQUEST_TYP = "pds-access-request+jwt"
 GRANT_TYP = "pds-grant+jwt"
@@ -252,11 +253,68 @@ class PodClient:
         )
         return urljoin(self.pod_url, response.headers["Location"])
 
+    def write_record(
+        self, record: Graph | str, grant: Grant, *, slug: str | None = None, folder: str = ""
+    ) -> str:
+        """Keep a record (a receipt, a warranty, a service visit: Turtle or a Graph) in your
+        own container of the pod, or a folder below it; returns its URL (§7.6, §16)."""
+        return self.append(f"{self.own_container}{folder.strip('/')}", record, grant, slug=slug)
+
+    def list_records(self, grant: Grant, container: str | None = None) -> list[str]:
+        """The URLs of the documents in a container you may read (by default your own)."""
+        path = container or self.own_container
+        listing = self.read(path if path.endswith("/") else path + "/", grant)
+        contains = URIRef("http://www.w3.org/ns/ldp#contains")
+        return sorted(str(o) for o in listing.objects(None, contains))
+
+    @property
+    def own_container(self) -> str:
+        """Where you may keep records with an append grant: /vendors/<your vendor id>/."""
+        return f"/vendors/{self.vendor_id}/"
+
+    def shared_grant(self, access_request_url: str, *, timeout: float = 60.0) -> Grant:
+        """The grant the customer gave you on their own initiative (a `Share` notification
+        names its access request URL), e.g. to read another vendor's records."""
+        request_id = access_request_url.rstrip("/").rpartition("/")[2]
+        return PendingRequest(self, request_id, access_request_url).wait(timeout=timeout)
+
+    # -- conversations -------------------------------------------------------------------------
+
+    def start_thread(
+        self, subject: str, text: str, *, vendor: dict[str, str] | None = None
+    ) -> Thread:
+        """Write first to the customer (you need a live grant); returns the new thread."""
+        inbox = self.discover().raw["inbox"]
+        response = self._call(
+            "POST",
+            inbox,
+            data=sign_message(self.key, inbox, text, subject=subject, vendor=vendor),
+            headers={"Content-Type": "application/jwt"},
+        )
+        return self.thread(response.json()["thread"])
+
+    def thread(self, url: str) -> Thread:
+        """The thread at `url` (a `Message` notification names it)."""
+        return Thread(url, self.key, session=self.session, timeout=self.timeout)
+
+    def threads(self) -> list[Thread]:
+        """Your threads with this customer, most recently active first."""
+        inbox = self.discover().raw["inbox"]
+        listing = self._call("GET", inbox, auth=DPoPAuth(self.key)).json()
+        return [self.thread(item["id"]) for item in listing.get("items", [])]
+
     def give_back(self, grant: Grant) -> None:
         """Return a grant you no longer need: it ends at once, as if revoked."""
         self._call(
             "POST", f"{self.pod_url}/grants/{grant.id}/return", auth=DPoPAuth(self.key, grant.token)
         )
+
+    def resource_path(self, url: str) -> str:
+        """The path of one of this pod's resource URLs (as a listing gives them)."""
+        prefix = f"{self.pod_url}/data/"
+        if not url.startswith(prefix):
+            raise ValueError(f"{url} is not a resource of {self.pod_url}")
+        return url[len(prefix) - 1 :]
 
     def resource_url(self, path: str) -> str:
         if not path.startswith("/"):
@@ -295,8 +353,10 @@ class PodClient:
     def verify_notification(self, body: str | bytes) -> dict[str, Any]:
         """Check a notification POSTed to your callback; returns its claims.
 
-        `claims["type"]` is "Revoke" (stop using the grant, delete what you read), or "Create",
-        "Update" or "Delete" of `claims["object"]` (read it again, or forget it).
+        `claims["type"]` is "Revoke" (stop using the grant, delete what you read); "Create",
+        "Update" or "Delete" of `claims["object"]` (read it again, or forget it); "Message"
+        (the customer wrote in the thread `claims["object"]`); or "Share" (the customer gave
+        you a grant: fetch it with `shared_grant(claims["object"])`).
         """
         text = body.decode("ascii") if isinstance(body, bytes) else body
         return self.verify_pod_token(text.strip(), NOTIFICATION_TYP)

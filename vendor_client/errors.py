@@ -79,6 +79,14 @@ class IntentClosed(VendorClientError):
     """The intent takes no offers: paused, closed, or past its last day."""
 
 
+class ThreadClosed(VendorClientError):
+    """The customer closed the conversation: it takes no more messages."""
+
+
+class TooLarge(VendorClientError):
+    """The message (or record) is over the pod's limit for its kind."""
+
+
 class RateLimited(VendorClientError):
     def __init__(self, message: str, *, retry_after: int | None = None, **kw: Any):
         super().__init__(message, **kw)
@@ -96,6 +104,10 @@ _BY_PROBLEM = {
     "intent-not-found": NotFound,
     "offer-not-found": NotFound,
     "intent-not-open": IntentClosed,
+    "thread-not-found": NotFound,
+    "thread-closed": ThreadClosed,
+    "too-large": TooLarge,
+    "payload-too-large": TooLarge,
 }
 
 

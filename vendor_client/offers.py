@@ -27,6 +27,7 @@ from vendor_client.client import Grant, PendingRequest, PodClient
 from vendor_client.dpop import DPoPAuth
 from vendor_client.errors import PodUnreachable, ProtocolError, error_for
 from vendor_client.keys import VendorKey
+from vendor_client.threads import Thread
 
 OFFER_TYP = "pds-offer+jwt"
 ACCESS_REQUESTS = "/access-requests/"
@@ -78,6 +79,11 @@ class SentOffer:
             time.sleep(min(interval, remaining))
             interval = min(interval * 1.6, max_interval)
 
+    def thread(self) -> Thread:
+        """The conversation with the customer about this offer (§15.4), at the address the
+        offer went through: write before or after the customer decides."""
+        return Thread(self.status_url + "/thread", self.key, timeout=self.timeout)
+
     def _accepted(self, status_url: str) -> Decision:
         pod_url, marker, request_id = status_url.rpartition(ACCESS_REQUESTS)
         if not marker or not pod_url:
@@ -98,12 +104,14 @@ def send_offer(
     valid_until: str,
     link: str | None = None,
     terms: list[str] | None = None,
+    callback: str | None = None,
     timeout: float = 10.0,
 ) -> SentOffer:
     """Sign an offer for `intent` (as published: its `id` and `reply_to`) and send it.
 
     `price` is a decimal as text ("12999.00"), `valid_until` a date ("2027-01-15"); `terms`
-    are ids of the customer's terms the vendor accepts.
+    are ids of the customer's terms the vendor accepts. `callback` is where the pod tells you
+    of your grant's events (changes, messages, revocation) once the customer accepts.
     """
     reply_to = intent["reply_to"]
     now = int(time.time())
@@ -122,6 +130,8 @@ def send_offer(
             "terms": terms or [],
         },
     }
+    if callback is not None:
+        claims["callback"] = callback
     response = _call(
         "POST",
         reply_to,

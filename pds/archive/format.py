@@ -11,10 +11,16 @@ from typing import Any
 import sqlalchemy as sa
 
 FORMAT = "vrm-pod-export"
-VERSION = 2
-# What version 1 (before signing keys had signs_from, access requests a client, and pods
-# intents and offers) lacks, and how its rows are read today.
-V1_ABSENT_TABLES = frozenset({"intents", "intent_announcements", "offers"})
+VERSION = 3
+# The format version that first holds each table (1 unless named): an older archive had no
+# such rows. Version 1 also lacks signing keys' signs_from and access requests' client.
+TABLE_SINCE = {
+    "intents": 2,
+    "intent_announcements": 2,
+    "offers": 2,
+    "threads": 3,
+    "thread_messages": 3,
+}
 V1_ADDED_COLUMNS: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
     "signing_keys": {"signs_from": lambda row: row.get("created_at")},
     "access_requests": {"client": lambda row: None},

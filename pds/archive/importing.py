@@ -15,7 +15,7 @@ from rdflib import Dataset
 from pds.archive.format import (
     FORMAT,
     MAX_MEMBER_BYTES,
-    V1_ABSENT_TABLES,
+    TABLE_SINCE,
     V1_ADDED_COLUMNS,
     VERSION,
     ArchiveError,
@@ -180,10 +180,10 @@ def _manifest(members: dict[str, bytes]) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise ArchiveError("not a pod export: manifest.json has the wrong format")
     version = manifest.get("version")
-    if version not in (1, VERSION):
+    if isinstance(version, bool) or version not in range(1, VERSION + 1):
         raise ArchiveError(
             f"export format version {version!r} is not supported "
-            f"(this pod reads versions 1 and {VERSION})"
+            f"(this pod reads versions 1 to {VERSION})"
         )
     files = object_of(manifest.get("files"), "manifest files")
     expected = {
@@ -257,7 +257,7 @@ def _documents(
 
 
 def _tables_of(version: int) -> list[sa.Table]:
-    return [t for t in EXPORTED_TABLES if version > 1 or t.name not in V1_ABSENT_TABLES]
+    return [t for t in EXPORTED_TABLES if TABLE_SINCE.get(t.name, 1) <= version]
 
 
 def _table_member(members: dict[str, bytes], table: sa.Table, version: int) -> list[Any]:

@@ -26,6 +26,9 @@ from pds.consent.errors import (
     OfferNotFound,
     RateLimited,
     RequestNotFound,
+    ThreadClosed,
+    ThreadFull,
+    ThreadNotFound,
     TooLarge,
     TooManyAttempts,
     UnknownToken,
@@ -39,6 +42,7 @@ from pds.consent.owner_data import VendorRecord, Written
 from pds.consent.pod import Pod, open_pod
 from pds.consent.requests import AccessRequest
 from pds.consent.scopes import Scope
+from pds.consent.threads import Message, Thread, ThreadView
 from pds.consent.vendor_data import Appended, VendorCall
 from pds.store import SchemaOutOfDate, Store
 
@@ -66,6 +70,7 @@ __all__ = [
     "InvalidInput",
     "InvalidProof",
     "InvalidSetupCode",
+    "Message",
     "NotAuthenticated",
     "NotClaimed",
     "Offer",
@@ -78,6 +83,11 @@ __all__ = [
     "SchemaOutOfDate",
     "Scope",
     "Store",
+    "Thread",
+    "ThreadClosed",
+    "ThreadFull",
+    "ThreadNotFound",
+    "ThreadView",
     "TooLarge",
     "TooManyAttempts",
     "UnknownToken",

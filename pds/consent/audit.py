@@ -45,6 +45,9 @@ class Action(enum.StrEnum):
     OFFER_SHORTLIST = "offer.shortlist"
     OFFER_DECLINE = "offer.decline"
     OFFER_ACCEPT = "offer.accept"
+    MESSAGE_RECEIVE = "message.receive"
+    MESSAGE_SEND = "message.send"
+    THREAD_STATE = "thread.state"
 
     @property
     def is_data_access(self) -> bool:

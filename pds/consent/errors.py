@@ -91,5 +91,17 @@ class OfferNotFound(ConsentError):
     """No such offer (or not one the asking vendor made)."""
 
 
+class ThreadNotFound(ConsentError):
+    """No such thread (or not one of the asking vendor's)."""
+
+
+class ThreadClosed(ConsentError):
+    """The customer closed the thread: it takes no messages."""
+
+
+class ThreadFull(ConsentError):
+    """The thread holds as many messages as a thread may: start a new one."""
+
+
 class TooLarge(ConsentError):
     """A body over the limit of its kind (an offer, a message)."""

@@ -46,3 +46,26 @@ def is_time(value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return -(2**62) < value < 2**62 and math.isfinite(value)
+
+
+LEEWAY = 30  # seconds of difference allowed between the signer's clock and the pod's
+
+
+def check_lifetime(claims: dict[str, object], now: float, max_lifetime: int, noun: str) -> None:
+    """The `iat`, `exp` and optional `nbf` of a signed request, offer or message (`noun`):
+    numbers, issued before now, not expired, valid now, and expiring after `iat` but within
+    `max_lifetime` seconds of it; each with LEEWAY for clocks. InvalidInput says which."""
+    iat, exp = claims["iat"], claims["exp"]
+    if not (is_time(iat) and is_time(exp)):
+        raise InvalidInput(f"the {noun}'s iat and exp must be numbers (seconds since 1970)")
+    assert isinstance(iat, int | float) and isinstance(exp, int | float)  # for the type checker
+    if exp < now - LEEWAY:
+        raise InvalidInput(f"the {noun} has expired (exp): sign a new one")
+    if iat > now + LEEWAY:
+        raise InvalidInput(f"the {noun}'s iat is in the future: check your clock")
+    if not iat <= exp <= iat + max_lifetime:
+        article = "an" if noun[0] in "aeiou" else "a"
+        raise InvalidInput(f"{article} {noun} must expire within {max_lifetime} s of its iat")
+    nbf = claims.get("nbf", iat)
+    if not is_time(nbf) or nbf > now + LEEWAY:  # type: ignore[operator]
+        raise InvalidInput(f"the {noun} is not valid yet (nbf) or its nbf is not a number")

@@ -19,8 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pds.consent import jose, requests, terms
+from pds.consent import callbacks, jose, requests, terms
 from pds.consent.audit import OWNER, Action, Outcome
+from pds.consent.catalogue import VENDOR_CONTAINER
 from pds.consent.context import PodContext
 from pds.consent.decisions import MIN_GRANT_SECONDS, Decisions
 from pds.consent.errors import (
@@ -33,11 +34,11 @@ from pds.consent.errors import (
 )
 from pds.consent.grants import Grant
 from pds.consent.hourly import HOUR, check_cap
-from pds.consent.inputs import is_id, is_text, is_time
+from pds.consent.inputs import check_lifetime, is_id, is_text
 from pds.consent.intents import Intent, Intents
 from pds.consent.offer_body import offer_body
 from pds.consent.requests import MAX_DURATION
-from pds.consent.scopes import READ, Scope, check_scope
+from pds.consent.scopes import APPEND, READ, Scope, check_scope
 from pds.store import AlreadyExists, NotFound, pods, replay
 from pds.store import offers as rows
 from pds.store import requests as request_rows
@@ -45,7 +46,6 @@ from pds.store import requests as request_rows
 OFFER_TYP = "pds-offer+jwt"
 MAX_OFFER_BYTES = 16384
 MAX_LIFETIME = 600  # seconds from iat to exp
-LEEWAY = 30
 OFFERS_PER_VENDOR_HOUR = 3  # to one intent, from one key
 OFFERS_PER_CLIENT_HOUR = 20  # to this pod, from one network
 MAX_OFFERS_PER_INTENT = 200
@@ -124,6 +124,11 @@ class Offers:
         audience = relay_reply if relayed else self.intents.reply_url(reply_token)
         self._check_claims(claims, intent, audience, now)
         body = offer_body(claims.get("offer"), now)
+        # Where the vendor hears of its grant's events once accepted (never before: a notice
+        # names the pod).
+        body["callback"] = callbacks.check_callback(
+            claims.get("callback"), allow_private=self.ctx.allow_private_callbacks
+        )
         vendor = requests.vendor_info(claims.get("vendor"))
         client = None if relayed else requests.client_network(client_address)
         offer_id = secrets.token_urlsafe(16)
@@ -220,10 +225,12 @@ class Offers:
         *,
         duration_seconds: int = ACCEPTED_DURATION,
         decline_others: bool = False,
+        records: bool = False,
     ) -> Grant:
         """Let the vendor read `fields` of the profile (typically a name and one contact), for
-        `duration_seconds`: a grant bound to its key, with a receipt. Other offers to the
-        intent are declined if `decline_others`, else left as they are."""
+        `duration_seconds`: a grant bound to its key, with a receipt. With `records` it may
+        also keep records in the pod (receipts, warranties, service visits: its own container).
+        Other offers to the intent are declined if `decline_others`, else left as they are."""
         offer = self.get(offer_id)
         if offer.status not in ("received", "shortlisted"):
             raise AlreadyDecided(f"this offer was already {offer.status}")
@@ -239,28 +246,31 @@ class Offers:
         intent = self.intents.get(offer.intent_id)
         if not fields:
             raise InvalidInput("tick at least one thing the vendor may see, such as your name")
-        scope = check_scope(Scope("/profile", frozenset({READ}), frozenset(fields)))
+        scopes = [check_scope(Scope("/profile", frozenset({READ}), frozenset(fields)))]
+        if records:
+            own = VENDOR_CONTAINER.format(vendor_id=offer.vendor_id)
+            scopes.append(check_scope(Scope(own, frozenset({READ, APPEND})), offer.vendor_id))
         name = intent.published["name"] if intent.published else intent.id
         now = self.ctx.clock()
         request_id = secrets.token_urlsafe(16)
         with self.ctx.store.begin() as conn:
-            vendor_jwk = rows.get(conn, self.ctx.id, offer.id).vendor_jwk
+            stored = rows.get(conn, self.ctx.id, offer.id)
             request_rows.add(
                 conn,
                 self.ctx.id,
                 request_rows.RequestRow(
                     id=request_id,
                     vendor_id=offer.vendor_id,
-                    vendor_jwk=vendor_jwk,
+                    vendor_jwk=stored.vendor_jwk,
                     vendor=offer.vendor,
-                    scopes=[scope.to_json()],
+                    scopes=[s.to_json() for s in scopes],
                     purpose={
                         "iri": SERVICE_PROVISION,
                         "description": f"to follow up the offer you accepted for: {name}",
                     },
                     duration_seconds=duration_seconds,
                     terms=offer.terms,
-                    callback=None,
+                    callback=stored.offer.get("callback"),
                     status="pending",
                     created_at=now,
                     decided_at=None,
@@ -314,14 +324,7 @@ class Offers:
             raise InvalidInput("the offer's aud must be the reply address it is sent to")
         if intent.published is None or claims["intent"] != intent.published["id"]:
             raise InvalidInput("the offer's intent is not the intent at this address")
-        iat, exp = claims["iat"], claims["exp"]
-        if not (is_time(iat) and is_time(exp)):
-            raise InvalidInput("the offer's iat and exp must be numbers (seconds since 1970)")
-        stamp = now.timestamp()
-        if exp < stamp - LEEWAY:
-            raise InvalidInput("the offer has expired (exp): sign a new one")
-        if exp - iat > MAX_LIFETIME or iat > stamp + LEEWAY:
-            raise InvalidInput(f"an offer must expire within {MAX_LIFETIME} s of its iat")
+        check_lifetime(claims, now.timestamp(), MAX_LIFETIME, "offer")
         if not is_text(claims["jti"]) or not 8 <= len(claims["jti"]) <= 128:
             raise InvalidInput("the offer's jti must be a unique string of 8 to 128 characters")
 

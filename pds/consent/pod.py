@@ -27,7 +27,10 @@ from pds.consent.owner import OwnerAccount
 from pds.consent.owner_data import OwnerData
 from pds.consent.relays import IntentRelays
 from pds.consent.requests import AccessRequests
+from pds.consent.sharing import Sharing
 from pds.consent.terms import CustomerTerms
+from pds.consent.threads import Threads
+from pds.consent.told import ChangeNotices
 from pds.consent.vendor_data import VendorData
 from pds.resources import Documents, PodRef
 from pds.store import AlreadyExists, NotFound, Store, pods, require_current_schema
@@ -50,6 +53,9 @@ class Pod:
         self.relays = IntentRelays(ctx)
         self.intents = Intents(ctx, self.data, self.relays)
         self.offers = Offers(ctx, self.intents, self.decisions)
+        self.sharing = Sharing(ctx, self.decisions)
+        self.notices = ChangeNotices(ctx)
+        self.threads = Threads(ctx, self.offers)
 
     @property
     def id(self) -> str:

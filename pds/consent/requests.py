@@ -21,7 +21,7 @@ from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
 from pds.consent.hourly import HOUR, check_cap
-from pds.consent.inputs import is_id, is_text, is_time
+from pds.consent.inputs import check_lifetime, is_id, is_text
 from pds.consent.scopes import Scope
 from pds.store import AlreadyExists, NotFound, pods, replay
 from pds.store import requests as rows
@@ -29,7 +29,6 @@ from pds.store import requests as rows
 REQUEST_TYP = "pds-access-request+jwt"
 MAX_REQUEST_BYTES = 16384
 MAX_REQUEST_LIFETIME = 600  # a signed request must be used within 10 minutes of iat
-LEEWAY = 30  # seconds of clock difference allowed to the vendor
 MIN_DURATION, MAX_DURATION = 60, 366 * 86400
 REQUESTS_PER_HOUR = 20  # from one vendor key
 REQUESTS_PER_CLIENT_HOUR = 10  # from one network, whatever the keys: fresh keys cost nothing
@@ -203,17 +202,7 @@ class AccessRequests:
         aud = claims["aud"]
         if aud != self.ctx.base_url and not (isinstance(aud, list) and self.ctx.base_url in aud):
             raise InvalidInput(f"the request's aud must be this pod, {self.ctx.base_url}")
-        iat, exp = claims["iat"], claims["exp"]
-        if not (is_time(iat) and is_time(exp)):
-            raise InvalidInput("the request's iat and exp must be numbers (seconds since 1970)")
-        now = self.ctx.clock().timestamp()
-        if exp < now - LEEWAY:
-            raise InvalidInput("the request has expired (exp): sign a new one")
-        if exp - iat > MAX_REQUEST_LIFETIME or iat > now + LEEWAY:
-            raise InvalidInput(f"a request must expire within {MAX_REQUEST_LIFETIME} s of its iat")
-        nbf = claims.get("nbf", iat)
-        if not is_time(nbf) or nbf > now + LEEWAY:
-            raise InvalidInput("the request is not valid yet (nbf) or its nbf is not a number")
+        check_lifetime(claims, self.ctx.clock().timestamp(), MAX_REQUEST_LIFETIME, "request")
         if not is_text(claims["jti"]) or not claims["jti"]:
             raise InvalidInput("the request's jti must be a non-empty string")
 

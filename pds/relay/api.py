@@ -204,6 +204,22 @@ def offer_status(token: str, offer_id: str) -> Response:
     return relayed(Replies(relay()).poll(token, offer_id, proofs, client()))
 
 
+@bp.get("/replies/<token>/offers/<offer_id>/thread")
+def offer_thread(token: str, offer_id: str) -> Response:
+    proofs = request.headers.getlist("DPoP")
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and (len(if_none_match) > 256 or not if_none_match.isascii()):
+        if_none_match = None  # not one of the pod's ETags: read the whole thread
+    before = request.args.get("before")
+    answer = Replies(relay()).read_thread(token, offer_id, proofs, client(), if_none_match, before)
+    return relayed(answer)
+
+
+@bp.post("/replies/<token>/offers/<offer_id>/thread")
+def offer_message(token: str, offer_id: str) -> Response:
+    return relayed(Replies(relay()).send_message(token, offer_id, bounded_body(), client()))
+
+
 def relayed(answer: RelayedAnswer) -> Response:
     response = Response(answer.body, status=answer.status, mimetype=answer.media_type)
     response.headers.update(answer.headers)

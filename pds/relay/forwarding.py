@@ -18,6 +18,7 @@ from pds.consent.callbacks import DeliveryRefused
 from pds.relay.errors import PodUnreachable
 
 MAX_ANSWER = 65536  # bytes of a pod's answer the relay reads
+MAX_THREAD_ANSWER = 524288  # a page of a conversation: 20 messages of 4000 characters
 RELAY_REPLY_HEADER = "PDS-Relay-Reply"
 
 
@@ -35,6 +36,7 @@ def exchange(
     headers: dict[str, str],
     body: bytes | None = None,
     allow_private: bool,
+    max_answer: int = MAX_ANSWER,
 ) -> PodAnswer:
     """Send one request to the pod at `url`; PodUnreachable if it cannot be had."""
     import certifi  # imported here, as pds.consent.callbacks does: few workers forward
@@ -83,15 +85,15 @@ def exchange(
             preload_content=False,
         )
         try:
-            data = response.read(MAX_ANSWER + 1)
+            data = response.read(max_answer + 1)
         finally:
             response.release_conn()
     except urllib3.exceptions.HTTPError as exc:
         raise PodUnreachable(f"the customer's pod did not answer: {type(exc).__name__}") from None
     finally:
         pool.close()
-    if len(data) > MAX_ANSWER:
-        raise PodUnreachable(f"the customer's pod answered with more than {MAX_ANSWER} bytes")
+    if len(data) > max_answer:
+        raise PodUnreachable(f"the customer's pod answered with more than {max_answer} bytes")
     return PodAnswer(response.status, {k.lower(): v for k, v in response.headers.items()}, data)
 
 

@@ -36,6 +36,7 @@ SUBSCRIPTION_TYP = "relay-subscription+jwt"
 UNSUBSCRIBE_TYP = "relay-unsubscribe+jwt"
 NOTICE_TYP = "intent-notice+jwt"
 OFFER_TYP = "pds-offer+jwt"  # protocol §14.2: forwarded, never verified here
+MESSAGE_TYP = "pds-message+jwt"  # protocol §15: forwarded, never verified here
 JWT_MEDIA_TYPE = "application/jwt"
 
 MAX_BODY = 16384  # bytes of any signed request, and of a forwarded offer

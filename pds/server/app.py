@@ -16,6 +16,7 @@ from pds.server import (
     owner_api,
     owner_grants,
     problems,
+    threads_api,
     web,
     wellknown,
 )
@@ -95,6 +96,8 @@ def create_app(
         grants_api.bp,
         intents_api.bp,
         offers_api.bp,
+        threads_api.bp,
+        threads_api.owner_bp,
         wellknown.bp,
         web.bp,
         web.root,

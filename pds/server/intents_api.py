@@ -114,7 +114,8 @@ def decline(offer_id: str):
 
 @bp.post("/offers/<offer_id>/accept")
 def accept(offer_id: str):
-    """{"fields": [IRIs of /profile], "duration_seconds": n, "decline_others": bool} -> grant."""
+    """{"fields": [IRIs of /profile], "duration_seconds": n, "decline_others": bool,
+    "records": bool (it may keep records in its own container)} -> the grant."""
     body = read_json()
     fields = body.get("fields")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
@@ -122,10 +123,11 @@ def accept(offer_id: str):
     options: dict[str, Any] = {}
     if body.get("duration_seconds") is not None:
         options["duration_seconds"] = body["duration_seconds"]
-    decline_others = body.get("decline_others", False)
-    if not isinstance(decline_others, bool):
-        raise InvalidInput("decline_others is true or false")
-    grant = current_pod().offers.accept(offer_id, fields, decline_others=decline_others, **options)
+    for name in ("decline_others", "records"):
+        if not isinstance(body.get(name, False), bool):
+            raise InvalidInput(f"{name} is true or false")
+        options[name] = body.get(name, False)
+    grant = current_pod().offers.accept(offer_id, fields, **options)
     return grant_json(grant), 201
 
 

@@ -72,6 +72,9 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     consent.IntentNotFound: (404, "intent-not-found", "Intent not found"),
     consent.IntentNotOpen: (409, "intent-not-open", "Intent not open for offers"),
     consent.OfferNotFound: (404, "offer-not-found", "Offer not found"),
+    consent.ThreadNotFound: (404, "thread-not-found", "Thread not found"),
+    consent.ThreadClosed: (409, "thread-closed", "Thread closed"),
+    consent.ThreadFull: (409, "thread-full", "Thread full"),
     consent.TooLarge: (413, "too-large", "Too large"),
     consent.SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
 }

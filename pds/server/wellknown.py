@@ -26,6 +26,8 @@ def configuration():
         "protocol_version": PROTOCOL_VERSION,
         "jwks_uri": base + "/.well-known/jwks.json",
         "access_request_endpoint": base + "/access-requests",
+        "inbox": base + "/threads/",
+        "message_signing_alg_values_supported": list(ALGORITHMS),
         "access_request_signing_alg_values_supported": list(ALGORITHMS),
         "dpop_signing_alg_values_supported": list(ALGORITHMS),
         "grant_signing_alg_values_supported": ["EdDSA"],

@@ -253,6 +253,38 @@ offers = sa.Table(
     sa.Index("ix_offers_pod_intent", "pod_id", "intent_id", "received_at"),
 )
 
+threads = sa.Table(
+    "threads",
+    metadata,
+    _pod_id(primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("vendor_id", sa.String(64), nullable=False),
+    sa.Column("vendor", sa.JSON, nullable=False),  # self-declared name, homepage, contact
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("started_by", sa.String(16), nullable=False),  # customer, vendor, offer
+    sa.Column("offer_id", sa.String(32)),  # the offer the thread is about, if any
+    sa.Column("state", sa.String(16), nullable=False),  # open, muted, closed
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),  # the last message
+    sa.Column("customer_read_at", UTCDateTime),  # the customer last opened it
+    sa.Index("ix_threads_pod_vendor", "pod_id", "vendor_id"),
+    sa.UniqueConstraint("pod_id", "offer_id", name="uq_threads_offer"),
+)
+
+thread_messages = sa.Table(
+    "thread_messages",
+    metadata,
+    _pod_id(primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("thread_id", sa.String(32), nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),  # "customer" or the vendor id
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("signed", sa.Text),  # the vendor's signed message (compact JWS), as sent
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_thread_messages_thread", "pod_id", "thread_id", "created_at"),
+    sa.Index("ix_thread_messages_author", "pod_id", "author", "created_at"),
+)
+
 
 EXPORTED_TABLES = (
     api_tokens,
@@ -263,6 +295,8 @@ EXPORTED_TABLES = (
     intents,
     intent_announcements,
     offers,
+    threads,
+    thread_messages,
 )
 """Pod-keyed tables copied as JSON rows by export/import (resources travel as RDF).
 

@@ -59,8 +59,14 @@ def test_every_page_is_accessible_and_fits_the_screen(new_page, console, server,
     sign_out(page)
     check("sign-in", signed_in=False)
     sign_in(page, server)
+    shop = server.pod.grants.get(pod.active.id).vendor_id
+    thread = server.pod.threads.start(shop, "Your order", "Where is my parcel?\nIt was due.")
     for name, path in (
         ("home", "/app/"),
+        ("messages", "/app/messages"),
+        ("thread", f"/app/messages/{thread.id}"),
+        ("records", "/app/records"),
+        ("told", "/app/told"),
         ("requests", "/app/requests"),
         ("grants", "/app/grants"),
         ("grant", f"/app/grants/{pod.active.id}"),

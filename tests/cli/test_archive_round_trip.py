@@ -18,6 +18,7 @@ from pds.consent import InvalidCredentials
 from pds.resources import Documents
 from pds.store import pods
 from pds.store import resources as resource_rows
+from pds.store import threads as thread_rows
 from tests.cli.archive_setup import (
     POD_SETTINGS,
     SCHEMA,
@@ -182,17 +183,24 @@ def test_doubles_keep_their_exact_spelling_through_an_archive(store, pod_name):
     assert "1E3" in literals
 
 
-def test_an_archive_of_the_previous_format_still_imports(store, pod_name):
-    """Version 1 exports (before key publication times, request clients, intents and offers)."""
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_archive_of_an_earlier_format_still_imports(store, pod_name, version):
+    """Version 1 exports (before key publication times, request clients, intents and offers),
+    and version 2 (before conversations)."""
     source, _kept, _revoked = filled_pod(store, pod_name)
     kid = source.signing_kid  # the pod's first key, made now
     members = members_of(exported(store, source))
     manifest = json.loads(members["manifest.json"])
-    manifest["version"] = 1
-    for table in ("intents", "intent_announcements", "offers"):
+    manifest["version"] = version
+    absent = ["threads", "thread_messages"]
+    if version == 1:
+        absent += ["intents", "intent_announcements", "offers"]
+    for table in absent:
         del members[f"tables/{table}.json"]
         del manifest["files"][f"tables/{table}.json"]
     for table, column in (("signing_keys", "signs_from"), ("access_requests", "client")):
+        if version > 1:
+            break
         rows = json.loads(members[f"tables/{table}.json"])
         members[f"tables/{table}.json"] = json.dumps(
             [{k: v for k, v in row.items() if k != column} for row in rows]
@@ -204,3 +212,33 @@ def test_an_archive_of_the_previous_format_still_imports(store, pod_name):
 
     assert kid in {k.kid for k in target.signing_keys()}  # published: what it signed verifies
     assert [i.id for i in target.intents.all()] == [i.id for i in source.intents.all()]
+
+
+def test_conversations_move_with_the_pod(store, pod_name):
+    source, _kept, _revoked = filled_pod(store, pod_name)
+    now = source.now()
+    thread = thread_rows.ThreadRow(
+        id="t" * 22,
+        vendor_id="v" * 43,
+        vendor={"name": "Leeds Motors", "verified": False},
+        subject="Your order SO-1042",
+        started_by="vendor",
+        offer_id=None,
+        state="muted",
+        created_at=now,
+        updated_at=now,
+        customer_read_at=None,
+    )
+    with store.begin() as conn:  # as an import would write them, below the use cases
+        thread_rows.add(conn, source.id, thread)
+        for n, author in enumerate(("v" * 43, "customer")):
+            message = thread_rows.MessageRow(
+                f"m{n}", thread.id, author, f"message {n}\nsecond line", None, now
+            )
+            thread_rows.add_message(conn, source.id, message)
+    target = empty_pod(store, pod_name + "-moved")
+
+    target.import_archive(io.BytesIO(exported(store, source)))
+
+    assert target.threads.all() == source.threads.all()
+    assert target.threads.get(thread.id) == source.threads.get(thread.id)

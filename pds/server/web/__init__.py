@@ -5,7 +5,25 @@ through the same use cases of the pod as the owner API, so no rule lives only he
 """
 
 # The page modules add their routes to the blueprint when imported.
-from pds.server.web import account, intents_pages, mydata, pages, settings_pages
+from pds.server.web import (
+    account,
+    intents_pages,
+    mydata,
+    notices_pages,
+    pages,
+    settings_pages,
+    threads_pages,
+)
 from pds.server.web.blueprint import bp, root
 
-__all__ = ["account", "bp", "intents_pages", "mydata", "pages", "root", "settings_pages"]
+__all__ = [
+    "account",
+    "bp",
+    "intents_pages",
+    "mydata",
+    "notices_pages",
+    "pages",
+    "root",
+    "settings_pages",
+    "threads_pages",
+]

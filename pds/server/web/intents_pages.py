@@ -129,6 +129,7 @@ def _intent_page(
         announced=pod.relays.of(intent_id),
         term_titles=term_titles,
         state_words=STATE_WORDS,
+        offer_threads={t.offer_id: t for t in pod.threads.all() if t.offer_id},
     ), status
 
 
@@ -184,7 +185,10 @@ def decide_offer(offer_id: str, action: str):
                 flash("Tick at least one thing they may see, such as your name.", "error")
                 return redirect(back)
             grant = pod.offers.accept(
-                offer_id, fields, decline_others=request.form.get("decline_others") == "yes"
+                offer_id,
+                fields,
+                decline_others=request.form.get("decline_others") == "yes",
+                records=request.form.get("records") == "yes",
             )
             flash(
                 f"Accepted. {name} can now see what you ticked, until {grant.expires_at:%-d %b %Y}."
