@@ -198,3 +198,14 @@ def owner(server: LiveServer, owner_token: str) -> requests.Session:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {owner_token}"
     return session
+
+
+@pytest.fixture
+def loopback_relay(tmp_path):
+    """A real intent relay on loopback, on the real time, that forwards to pods on this machine
+    (pods that announce to it must allow private callbacks)."""
+    from tests.relay.relay_setup import LiveRelay, RealTime  # only the tests that use a relay
+
+    live = LiveRelay(f"sqlite:///{tmp_path / 'relay.sqlite3'}", RealTime(), allow_private=True)
+    yield live
+    live.stop()

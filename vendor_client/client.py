@@ -15,14 +15,13 @@ from rdflib import Graph, URIRef
 
 from vendor_client.dpop import DPoPAuth
 from vendor_client.errors import (
-    PodUnreachable,
     ProtocolError,
     RequestDenied,
     VendorClientError,
-    error_for,
 )
 from vendor_client.keys import VendorKey
 from vendor_client.threads import Thread, sign_message
+from vendor_client.transport import call
 
 REQUEST_TYP = "pds-access-request+jwt"
 GRANT_TYP = "pds-grant+jwt"
@@ -372,25 +371,8 @@ class PodClient:
 
     # -- transport -----------------------------------------------------------------------------
 
-    def _call(
-        self,
-        method: str,
-        url: str,
-        *,
-        auth: requests.auth.AuthBase | None = None,
-        **kwargs: Any,
-    ) -> requests.Response:
-        try:
-            response = self.session.request(
-                method, url, auth=auth, timeout=self.timeout, allow_redirects=False, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise PodUnreachable(f"cannot reach the pod at {url}: {exc}") from exc
-        if response.status_code >= 400:
-            raise error_for(response)
-        if 300 <= response.status_code < 400:
-            raise ProtocolError(f"unexpected redirect from {url}", response=response)
-        return response
+    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        return call(method, url, self.timeout, session=self.session, **kwargs)
 
 
 __all__ = ["Grant", "PendingRequest", "PodClient", "PodConfiguration", "VendorClientError"]

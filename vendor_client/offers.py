@@ -21,13 +21,12 @@ import secrets
 import time
 from typing import Any
 
-import requests
-
 from vendor_client.client import Grant, PendingRequest, PodClient
 from vendor_client.dpop import DPoPAuth
-from vendor_client.errors import PodUnreachable, ProtocolError, error_for
+from vendor_client.errors import ProtocolError
 from vendor_client.keys import VendorKey
 from vendor_client.threads import Thread
+from vendor_client.transport import call
 
 OFFER_TYP = "pds-offer+jwt"
 ACCESS_REQUESTS = "/access-requests/"
@@ -57,7 +56,7 @@ class SentOffer:
 
     def status(self) -> dict[str, Any]:
         """The offer's state: received, shortlisted, declined or accepted."""
-        state: dict[str, Any] = _call(
+        state: dict[str, Any] = call(
             "GET", self.status_url, self.timeout, auth=DPoPAuth(self.key)
         ).json()
         return state
@@ -132,7 +131,7 @@ def send_offer(
     }
     if callback is not None:
         claims["callback"] = callback
-    response = _call(
+    response = call(
         "POST",
         reply_to,
         timeout,
@@ -141,13 +140,3 @@ def send_offer(
     )
     body = response.json()
     return SentOffer(key, body["id"], body["status_url"], timeout)
-
-
-def _call(method: str, url: str, timeout: float, **kwargs: Any) -> requests.Response:
-    try:
-        response = requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        raise PodUnreachable(f"cannot reach {url}: {exc}") from exc
-    if response.status_code >= 400:
-        raise error_for(response)
-    return response

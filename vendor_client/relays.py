@@ -19,8 +19,9 @@ from typing import Any
 import jwt
 import requests
 
-from vendor_client.errors import PodUnreachable, ProtocolError, error_for
+from vendor_client.errors import ProtocolError
 from vendor_client.keys import VendorKey
+from vendor_client.transport import call
 
 SUBSCRIPTION_TYP = "relay-subscription+jwt"
 UNSUBSCRIBE_TYP = "relay-unsubscribe+jwt"
@@ -137,12 +138,4 @@ class RelayClient:
         }
 
     def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        try:
-            response = requests.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise PodUnreachable(f"cannot reach the relay at {url}: {exc}") from exc
-        if response.status_code >= 400:
-            raise error_for(response)
-        return response
+        return call(method, url, self.timeout, to="the relay", **kwargs)

@@ -20,8 +20,9 @@ from typing import Any
 import requests
 
 from vendor_client.dpop import DPoPAuth
-from vendor_client.errors import PodUnreachable, ProtocolError, error_for
+from vendor_client.errors import ProtocolError
 from vendor_client.keys import VendorKey
+from vendor_client.transport import call
 
 MESSAGE_TYP = "pds-message+jwt"
 AS2 = "https://www.w3.org/ns/activitystreams"
@@ -65,11 +66,11 @@ class Thread:
 
     def send(self, text: str) -> str:
         """Post a message; returns its URL. ThreadClosed if the customer closed the thread."""
-        response = _call(
-            self.session,
+        response = call(
             "POST",
             self.url,
             self.timeout,
+            session=self.session,
             data=sign_message(self.key, self.url, text),
             headers={"Content-Type": "application/jwt"},
         )
@@ -81,8 +82,13 @@ class Thread:
         headers = {"Accept": "application/ld+json"}
         if self._etag and self._last is not None:
             headers["If-None-Match"] = self._etag
-        response = _call(
-            self.session, "GET", self.url, self.timeout, auth=DPoPAuth(self.key), headers=headers
+        response = call(
+            "GET",
+            self.url,
+            self.timeout,
+            session=self.session,
+            auth=DPoPAuth(self.key),
+            headers=headers,
         )
         if response.status_code == 304 and self._last is not None:
             return self._last
@@ -95,7 +101,9 @@ class Thread:
         state = self.read()
         messages, prev = list(state.messages), state.prev
         while prev:
-            response = _call(self.session, "GET", prev, self.timeout, auth=DPoPAuth(self.key))
+            response = call(
+                "GET", prev, self.timeout, session=self.session, auth=DPoPAuth(self.key)
+            )
             page = _state(self.url, response.json())
             messages[:0] = page.messages
             prev = page.prev
@@ -175,15 +183,3 @@ def _state(url: str, body: Any) -> ThreadState:
         int(body.get("totalItems", len(messages))),
         body.get("prev"),
     )
-
-
-def _call(
-    session: requests.Session, method: str, url: str, timeout: float, **kwargs: Any
-) -> requests.Response:
-    try:
-        response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        raise PodUnreachable(f"cannot reach {url}: {exc}") from exc
-    if response.status_code >= 400:
-        raise error_for(response)
-    return response

@@ -16,20 +16,13 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.steps import claim_in_browser, store_sample_profile, submit
 from tests.browser.test_intents_story import write_intent
-from tests.relay.relay_setup import Clock, LiveRelay, Receiver
+from tests.relay.relay_setup import LiveRelay, Receiver
 from vendor_client import RelayClient, VendorKey, send_offer
 from vendor_client.errors import ProtocolError
 
 pytestmark = pytest.mark.browser
 
 DEALERS = (("Leeds Motors", "12999.00"), ("York Cars", "13450.00"), ("Hull Autos", "11800.00"))
-
-
-class Now(Clock):
-    """The relay's clock follows the real one: the pod signs with the real time."""
-
-    def __call__(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture
@@ -39,10 +32,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def relay(tmp_path) -> Iterator[LiveRelay]:
-    live = LiveRelay(f"sqlite:///{tmp_path / 'relay.sqlite3'}", Now(), allow_private=True)
-    yield live
-    live.stop()
+def relay(loopback_relay):
+    return loopback_relay
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.steps import claim_in_browser, granted, shot, store_sample_profile, submit
 from tests.browser.test_intents_story import write_intent
-from tests.browser.test_rfp_through_a_relay import Now
 from tests.relay.relay_setup import LiveRelay, Receiver
 from vendor_client import AccessDenied, GrantRevoked, RelayClient, VendorKey, send_offer
 
@@ -48,10 +47,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def relay(tmp_path) -> Iterator[LiveRelay]:
-    live = LiveRelay(f"sqlite:///{tmp_path / 'relay.sqlite3'}", Now(), allow_private=True)
-    yield live
-    live.stop()
+def relay(loopback_relay):
+    return loopback_relay
 
 
 @pytest.fixture
@@ -178,7 +175,7 @@ def test_a_conversation_a_sale_records_shared_with_an_insurer_and_a_move(
     profile.get_by_label("Street address").first.fill("2 New Road")
     profile.get_by_role("button", name="Save your profile").click()
     page.wait_for_load_state()
-    expect(page.locator(".flash")).to_contain_text("saved")
+    expect(page.locator(".flash")).to_contain_text("2 vendors that can see it were told")
 
     profile_url = f"{server.url}/data/profile"
     for receiver, client, before in (
@@ -190,7 +187,7 @@ def test_a_conversation_a_sale_records_shared_with_an_insurer_and_a_move(
     insurer.on_notice(insurer_events.notices[-1].body)
     assert insurer.addresses == ["2 New Road, Exampleton, EX1 2MP"]
 
-    page.goto(f"{server.url}/app/told")
+    page.get_by_role("link", name="See who acknowledged it").click()
     change = page.locator("main .card").first
     expect(change).to_contain_text("Leeds Motors")
     expect(change).to_contain_text("Safe Roads Insurance")

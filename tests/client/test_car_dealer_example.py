@@ -6,14 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pds import schemas
-from tests.browser.test_rfp_through_a_relay import Now
-from tests.relay.relay_setup import LiveRelay
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "car_dealer.py"
 TURTLE = {"Content-Type": "text/turtle"}
@@ -25,10 +22,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def relay(tmp_path) -> Iterator[LiveRelay]:
-    live = LiveRelay(f"sqlite:///{tmp_path / 'relay.sqlite3'}", Now(), allow_private=True)
-    yield live
-    live.stop()
+def relay(loopback_relay):
+    return loopback_relay
 
 
 def test_the_car_dealer_offers_through_the_relay_and_meets_the_customer_who_accepts(

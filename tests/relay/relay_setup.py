@@ -89,6 +89,14 @@ def signed(key: VendorKey, typ: str, audience: str, clock: Clock, **claims: Any)
 # -- servers on loopback -----------------------------------------------------------------------
 
 
+class RealTime(Clock):
+    """The relay's clock follows the real one: for tests where a real pod signs with the real
+    time."""
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
 class Loopback:
     """A WSGI app behind werkzeug's threaded server on 127.0.0.1, on a free port."""
 

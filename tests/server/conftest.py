@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pds import schemas
-from tests.server.vendor_setup import EMAIL, TURTLE, Vendor, granted, new_vendor
+from tests.server.vendor_setup import EMAIL, INTENT, TURTLE, Vendor, granted, new_vendor
 
 
 @pytest.fixture
@@ -33,3 +33,14 @@ def appender(server, owner, customer_data) -> Vendor:
         own, '<#it> <https://schema.org/name> "Receipt 1" .', vendor.grant, slug="r1"
     )
     return vendor
+
+
+@pytest.fixture
+def published(server, owner, customer_data) -> dict:
+    """The sample car intent, published: what vendors receive."""
+    sample = schemas.sample_documents()[INTENT]
+    response = owner.put(f"{server.url}/data{INTENT}", data=sample.encode(), headers=TURTLE)
+    assert response.status_code == 201, response.text
+    answer = owner.post(f"{server.url}/owner/intents/small-car/publish", timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["published"]

@@ -16,24 +16,13 @@ from rdflib import URIRef
 
 from pds import schemas
 from pds.consent import offers as offer_rules
-from tests.server.vendor_setup import TURTLE
+from tests.server.vendor_setup import INTENT, TURTLE
 from vendor_client import PodClient, VendorKey, send_offer
 from vendor_client.errors import IntentClosed, NotFound, RateLimited, VendorClientError
 
 NAME, EMAIL, PHONE = (f"https://schema.org/{f}" for f in ("name", "email", "telephone"))
-INTENT = "/intents/small-car"
+
 CARS = "https://w3id.org/vrm-pod/categories/gpt-916"
-
-
-@pytest.fixture
-def published(server, owner, customer_data) -> dict:
-    """The sample car intent, published: what vendors receive."""
-    sample = schemas.sample_documents()[INTENT]
-    response = owner.put(f"{server.url}/data{INTENT}", data=sample.encode(), headers=TURTLE)
-    assert response.status_code == 201, response.text
-    answer = owner.post(f"{server.url}/owner/intents/small-car/publish", timeout=10)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["published"]
 
 
 def offer(intent: dict, key: VendorKey | None = None, name: str = "Leeds Motors", **changes):

@@ -8,10 +8,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import requests
@@ -21,10 +19,9 @@ from pds import schemas
 from pds.consent import messages as message_rules
 from pds.consent import threads as thread_rules
 from pds.store.tables import thread_messages
-from tests.browser.test_rfp_through_a_relay import Now
-from tests.relay.relay_setup import LiveRelay
+from tests.relay.relay_setup import Receiver
 from tests.server.test_my_data_page import signed_in
-from tests.server.vendor_setup import EMAIL, TURTLE, granted, new_vendor
+from tests.server.vendor_setup import EMAIL, INTENT, TURTLE, Vendor, granted, new_vendor
 from vendor_client import (
     NotFound,
     PodClient,
@@ -39,22 +36,10 @@ from vendor_client import (
 )
 from vendor_client.threads import Thread, sign_message
 
-INTENT = "/intents/small-car"
-
 
 @pytest.fixture
 def settings(settings):
     return dataclasses.replace(settings, allow_private_callbacks=True)
-
-
-@pytest.fixture
-def published(server, owner, customer_data) -> dict:
-    sample = schemas.sample_documents()[INTENT]
-    response = owner.put(f"{server.url}/data{INTENT}", data=sample.encode(), headers=TURTLE)
-    assert response.status_code == 201, response.text
-    answer = owner.post(f"{server.url}/owner/intents/small-car/publish", timeout=10)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["published"]
 
 
 def offer(intent: dict, key: VendorKey, name: str = "Leeds Motors", **extra):
@@ -223,39 +208,15 @@ def test_messages_must_be_signed_notes_for_this_address(server, owner, published
     assert stored_messages(server) == 0
 
 
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-class _Callbacks(BaseHTTPRequestHandler):
-    received: list[bytes] = []
-
-    def do_POST(self):
-        type(self).received.append(self.rfile.read(int(self.headers["Content-Length"])))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def callback_server():
-    handler = type("Handler", (_Callbacks,), {"received": []})
-    http = HTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}/pod-events", handler.received
-    http.shutdown()
-    http.server_close()
+def callbacks() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
 
 
-def test_a_vendor_with_a_grant_starts_a_thread_and_hears_the_answer_at_its_callback(
-    server, owner, customer_data, callback_server
-):
-    url, received = callback_server
+def listening_vendor(server, owner, callback: str) -> Vendor:
+    """A vendor that holds a live grant (email addresses) with a callback."""
     vendor = new_vendor(server)
     pending = vendor.client.request_access(
         [{"resource": "/profile", "modes": ["read"], "fields": [EMAIL]}],
@@ -263,10 +224,17 @@ def test_a_vendor_with_a_grant_starts_a_thread_and_hears_the_answer_at_its_callb
         description="to send your order confirmations",
         duration=dt.timedelta(days=1),
         vendor={"name": "Example Shop"},
-        callback=url,
+        callback=callback,
     )
     owner.post(f"{server.url}/owner/access-requests/{pending.id}/approve", timeout=10)
-    pending.wait(timeout=5)
+    vendor.grant = pending.wait(timeout=5)
+    return vendor
+
+
+def test_a_vendor_with_a_grant_starts_a_thread_and_hears_the_answer_at_its_callback(
+    server, owner, customer_data, callbacks
+):
+    vendor = listening_vendor(server, owner, callbacks.callback)
 
     thread = vendor.client.start_thread("Your order SO-1042", "It ships on Monday.")
     assert thread.url.startswith(f"{server.url}/threads/")
@@ -277,8 +245,8 @@ def test_a_vendor_with_a_grant_starts_a_thread_and_hears_the_answer_at_its_callb
         json={"text": "Thanks!"},
         timeout=10,
     )
-    wait_for(lambda: received)  # delivered by the pod's background thread
-    notices = [vendor.client.verify_notification(body) for body in received]
+    received = callbacks.wait_for(1)  # delivered by the pod's background thread
+    notices = [vendor.client.verify_notification(r.body) for r in received]
     assert [(n["type"], n["object"]) for n in notices] == [("Message", thread.url)]
     assert [m.text for m in thread.read().messages] == ["It ships on Monday.", "Thanks!"]
     assert [t.url for t in vendor.client.threads()] == [thread.url]
@@ -347,10 +315,8 @@ def test_the_page_shows_messages_as_text_and_answers_without_javascript(server, 
 
 
 @pytest.fixture
-def relay(tmp_path) -> Iterator[LiveRelay]:
-    live = LiveRelay(f"sqlite:///{tmp_path / 'relay.sqlite3'}", Now(), allow_private=True)
-    yield live
-    live.stop()
+def relay(loopback_relay):
+    return loopback_relay
 
 
 def test_through_a_relay_the_vendor_talks_without_learning_the_pod(
@@ -424,22 +390,11 @@ def test_a_long_thread_is_read_page_by_page(server, owner, published):
 
 
 def test_a_thread_about_an_offer_stays_at_the_offers_address_until_it_is_accepted(
-    server, owner, published, callback_server
+    server, owner, published, callbacks
 ):
     """A vendor that also holds a grant for something else must not learn, through its
     threads, that this pod is the customer behind the intent."""
-    url, received = callback_server
-    vendor = new_vendor(server)
-    pending = vendor.client.request_access(
-        [{"resource": "/profile", "modes": ["read"], "fields": [EMAIL]}],
-        purpose="https://w3id.org/dpv#ServiceProvision",
-        description="to send your order confirmations",
-        duration=dt.timedelta(days=1),
-        vendor={"name": "Example Shop"},
-        callback=url,
-    )
-    owner.post(f"{server.url}/owner/access-requests/{pending.id}/approve", timeout=10)
-    pending.wait(timeout=5)
+    vendor = listening_vendor(server, owner, callbacks.callback)
     sent = offer(published, vendor.key, "Example Shop")
     sent.thread().send("About the car...")
     (listed,) = owner_threads(server, owner)["threads"]
@@ -451,7 +406,7 @@ def test_a_thread_about_an_offer_stays_at_the_offers_address_until_it_is_accepte
     assert vendor.client.threads() == []
     with pytest.raises(NotFound):
         vendor.client.thread(f"{server.url}/threads/{listed['id']}").read()
-    assert received == []  # no Message notice: it would name the pod
+    assert callbacks.notices == []  # no Message notice: it would name the pod
     assert [m.text for m in sent.thread().read().messages] == ["About the car...", "Go on."]
 
     accepted = owner.post(

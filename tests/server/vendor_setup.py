@@ -27,6 +27,7 @@ SCHEMA = "https://schema.org/"
 EMAIL = SCHEMA + "email"
 PURPOSE = "https://w3id.org/dpv#ServiceProvision"
 GRANT_TYP, PROOF_TYP, REQUEST_TYP = "pds-grant+jwt", "dpop+jwt", "pds-access-request+jwt"
+INTENT = "/intents/small-car"  # the sample intent (a small car)
 TURTLE = {"Content-Type": "text/turtle"}
 RECORD = '<#it> <https://schema.org/name> "Forged" .'
 OTHER_VENDOR = "W" * 43  # a well-formed vendor id (43 base64url characters), not ours

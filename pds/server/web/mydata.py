@@ -101,7 +101,7 @@ def save_data(name: str):
             "1 vendor that can see it was" if told == 1 else f"{told} vendors that can see it were"
         )
         message += f" {vendors} told it changed."
-    flash(message)
+    flash(message, "told" if told else "message")  # "told": the page links to who was told
     return redirect(url_for("web.my_data") + f"#{model.key}-title")
 
 
