@@ -1,8 +1,8 @@
 """The floors that bench/owner_put.py and bench/rfp.py measure the pod against:
 
 - owner writes: PUT /data/profile parses the Turtle body with rdflib, answers 204;
-- offers and announcements: POST /replies/<token> and /announcements answer 202 and 201 without
-  checking or storing anything.
+- offers, messages and announcements: POST /replies/<token>, /replies/<token>/offers/<id>/thread
+  and /announcements answer 202, 201 and 201 without checking or storing anything.
 
 A Flask app under gunicorn with bench/minimal_app.py's settings (its MinimalServer: 2 asyncio
 workers, the pod's timeout and access log). No token check, no SHACL validation, no database,
@@ -41,6 +41,11 @@ def create_app() -> Flask:
     def offer(token: str):
         request.get_data()
         return {"id": secrets.token_urlsafe(16), "status": "received"}, 202
+
+    @app.post("/replies/<token>/offers/<offer_id>/thread")
+    def message(token: str, offer_id: str):
+        request.get_data()
+        return {"id": secrets.token_urlsafe(12), "state": "open"}, 201
 
     @app.post("/announcements")
     def announce():

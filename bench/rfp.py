@@ -1,4 +1,5 @@
-"""Benchmark of the personal RFP: offer intake into one pod, and intent fan-out at a relay.
+"""Benchmark of the personal RFP: offer and message intake into one pod, and intent fan-out at a
+relay.
 
     .venv/bin/python bench/rfp.py                 # one round
     .venv/bin/python bench/rfp.py --repeat 3      # three rounds (fresh servers), then medians
@@ -8,6 +9,9 @@ signed offers (each from its own vendor key and network, as the pod's caps expec
 per key and intent, 20 per network, 200 per intent), sent by 32 concurrent clients. The same
 requests then go to bench/bare_app.py (the same serving model, no checks): the ratio is
 the cost of verifying, bounding and storing an offer.
+
+Message intake: 100 of those vendors then write 20 signed messages each into the thread about
+their offer (2,000 messages, 32 concurrent clients); the same to the bare app.
 
 Fan-out: a relay (`pds relay --workers 2`) with 100 vendors subscribed to cars in GB (each its
 own key and network) takes 20 announcements, one after another; for each, the time until all
@@ -42,6 +46,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from vendor_client import VendorKey
 
 OFFERS, INTENTS, CONCURRENCY = 2000, 10, 32
+WRITERS, MESSAGES_EACH = 100, 20  # under the pod's cap of 30 messages an hour per key
 VENDORS, ANNOUNCEMENTS = 100, 20
 JWT = "application/jwt"
 CAR = "https://w3id.org/vrm-pod/categories/gpt-916"
@@ -100,7 +105,7 @@ def offer_intake(workdir: Path) -> dict[str, float]:
             answer = owner.post(f"{pod.base}/owner/intents/{made['id']}/publish", timeout=30)
             published.append(answer.json()["published"])
         log(f"offers: signing {OFFERS} offers for {INTENTS} intents")
-        items = []
+        items, keys = [], [VendorKey.generate() for _ in range(OFFERS)]
         for n in range(OFFERS):
             intent = published[n % INTENTS]
             now = int(time.time())
@@ -112,15 +117,25 @@ def offer_intake(workdir: Path) -> dict[str, float]:
                           "price": {"amount": "12999.00", "currency": "GBP"},
                           "valid_until": until},
             }  # fmt: skip
-            body = VendorKey.generate().sign(claims, "pds-offer+jwt").encode()
+            body = keys[n].sign(claims, "pds-offer+jwt").encode()
             headers = {"Content-Type": JWT, "X-Forwarded-For": address(n)}
             items.append((intent["reply_to"], body, headers))
         elapsed, latencies, bad = send_all(items)
         if bad:
             raise BenchError(f"{bad} offers were refused:\n{pod.log_file.read_text()[-2000:]}")
+        messages = signed_messages(pod, owner, keys)
+        log(f"messages: {len(messages)} into {WRITERS} threads")
+        message_elapsed, message_latencies, bad = send_all(messages)
+        if bad:
+            raise BenchError(f"{bad} messages were refused:\n{pod.log_file.read_text()[-2000:]}")
         bare = BareApp(workdir)
         bare_items = [(bare.base + "/replies/x", body, headers) for _, body, headers in items]
         bare_elapsed, _, _ = send_all(bare_items)
+        bare_messages = [
+            (bare.base + "/replies/x/offers/y/thread", body, headers)
+            for _, body, headers in messages
+        ]
+        bare_message_elapsed, _, _ = send_all(bare_messages)
     finally:
         pod.stop()
         ENV.pop("PDS_TRUSTED_PROXIES", None)
@@ -132,7 +147,38 @@ def offer_intake(workdir: Path) -> dict[str, float]:
         "offer p99 ms": 1000 * statistics.quantiles(latencies, n=100)[98],
         "bare offers/s": OFFERS / bare_elapsed,
         "offers / bare": (OFFERS / elapsed) / (OFFERS / bare_elapsed),
+        "messages/s": len(messages) / message_elapsed,
+        "message p50 ms": 1000 * statistics.median(message_latencies),
+        "message p99 ms": 1000 * statistics.quantiles(message_latencies, n=100)[98],
+        "messages / bare": bare_message_elapsed / message_elapsed,
     }
+
+
+def signed_messages(
+    pod: Pod, owner: requests.Session, keys: list[VendorKey]
+) -> list[tuple[str, bytes, dict]]:
+    """MESSAGES_EACH signed messages from each of the first WRITERS offers' vendors, into the
+    thread about its offer, interleaved as many vendors writing at once would be."""
+    writers = {keys[n].thumbprint: n for n in range(WRITERS)}
+    listed = owner.get(f"{pod.base}/owner/intents", timeout=30).json()["intents"]
+    threads: dict[int, str] = {}
+    for made in listed:
+        reply_to = made["published"]["reply_to"]
+        offers = owner.get(f"{pod.base}/owner/intents/{made['id']}/offers", timeout=30).json()
+        for offer in offers["offers"]:
+            if offer["vendor_id"] in writers:
+                threads[writers[offer["vendor_id"]]] = f"{reply_to}/offers/{offer['id']}/thread"
+    items = []
+    for turn in range(MESSAGES_EACH):
+        for n, url in sorted(threads.items()):
+            now = int(time.time())
+            claims = {
+                "aud": url, "iat": now, "exp": now + 600, "jti": secrets.token_urlsafe(16),
+                "object": {"type": "Note", "content": f"Message {turn} about the car."},
+            }  # fmt: skip
+            body = keys[n].sign(claims, "pds-message+jwt").encode()
+            items.append((url, body, {"Content-Type": JWT, "X-Forwarded-For": address(n)}))
+    return items
 
 
 class _Quiet(WSGIRequestHandler):
