@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 
 from vendor_client import Decision, Grant, PendingRequest, PodClient, Thread, VendorKey
 
@@ -47,29 +47,28 @@ class Dealer:
 
     def file_receipt(self, number: str, day: dt.date, what: str, price: str, currency: str) -> str:
         """A receipt (schema:Order) in the customer's pod; returns its URL."""
-        record = f"""
-            @prefix schema: <https://schema.org/> .
-            @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-            <#it> a schema:Order ;
-                schema:orderNumber "{number}" ;
-                schema:orderDate "{day.isoformat()}"^^xsd:date ;
-                schema:description "{what}" ;
-                schema:price "{price}"^^xsd:decimal ;
-                schema:priceCurrency "{currency}" .
-        """
+        record = _record(
+            SCHEMA.Order,
+            {
+                SCHEMA.orderNumber: Literal(number),
+                SCHEMA.orderDate: Literal(day),
+                SCHEMA.description: Literal(what),
+                SCHEMA.price: Literal(price, datatype=XSD.decimal),
+                SCHEMA.priceCurrency: Literal(currency),
+            },
+        )
         return self.pod.write_record(record, self.grant, slug=f"receipt {number}")
 
     def file_service_visit(self, day: dt.date, work: str, mileage: int) -> str:
         """A service visit (pds:ServiceRecord) in the customer's pod; returns its URL."""
-        record = f"""
-            @prefix schema: <https://schema.org/> .
-            @prefix pds: <https://w3id.org/vrm-pod/ns#> .
-            @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-            <#it> a pds:ServiceRecord ;
-                schema:startDate "{day.isoformat()}"^^xsd:date ;
-                schema:description "{work}" ;
-                pds:mileage {mileage} .
-        """
+        record = _record(
+            PDS.ServiceRecord,
+            {
+                SCHEMA.startDate: Literal(day),
+                SCHEMA.description: Literal(work),
+                PDS.mileage: Literal(mileage),
+            },
+        )
         return self.pod.write_record(record, self.grant, slug=f"service {day.isoformat()}")
 
     def records(self) -> list[str]:
@@ -118,7 +117,7 @@ class Insurer:
         """A notification POSTed to the callback: verified, then acted upon."""
         notice = self.pod.verify_notification(body)
         if notice["type"] == "Share":
-            grant = self.pod.shared_grant(notice["object"])
+            grant = self.pod.shared_grant(notice["object"], grant_id=notice["grant"])
             self.grants[grant.id] = grant
             self.read_shared(grant)
         elif notice["type"] == "Update" and notice["grant"] in self.grants:
@@ -141,6 +140,16 @@ class Insurer:
                 visits.extend(_visits(self.pod.read(one, grant)))
         self.visits = visits
         return visits
+
+
+def _record(kind: URIRef, facts: dict[URIRef, Literal]) -> Graph:
+    """One record about `<#it>`, which the pod resolves against the new record's URL. Built
+    as a graph, not as text: a quote in a description cannot break it."""
+    graph, it = Graph(), URIRef("#it")
+    graph.add((it, RDF.type, kind))
+    for predicate, value in facts.items():
+        graph.add((it, predicate, value))
+    return graph
 
 
 def _visits(graph: Graph) -> list[dict[str, Any]]:

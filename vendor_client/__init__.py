@@ -23,6 +23,7 @@ from vendor_client.errors import (
     RateLimited,
     RequestDenied,
     ThreadClosed,
+    ThreadFull,
     TooLarge,
     VendorClientError,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "SentOffer",
     "Thread",
     "ThreadClosed",
+    "ThreadFull",
     "ThreadMessage",
     "ThreadState",
     "TooLarge",

@@ -257,7 +257,8 @@ class PodClient:
     ) -> str:
         """Keep a record (a receipt, a warranty, a service visit: Turtle or a Graph) in your
         own container of the pod, or a folder below it; returns its URL (§7.6, §16)."""
-        return self.append(f"{self.own_container}{folder.strip('/')}", record, grant, slug=slug)
+        container = self.own_container + (f"{folder.strip('/')}/" if folder.strip("/") else "")
+        return self.append(container, record, grant, slug=slug)
 
     def list_records(self, grant: Grant, container: str | None = None) -> list[str]:
         """The URLs of the documents in a container you may read (by default your own)."""
@@ -271,23 +272,38 @@ class PodClient:
         """Where you may keep records with an append grant: /vendors/<your vendor id>/."""
         return f"/vendors/{self.vendor_id}/"
 
-    def shared_grant(self, access_request_url: str, *, timeout: float = 60.0) -> Grant:
-        """The grant the customer gave you on their own initiative (a `Share` notification
-        names its access request URL), e.g. to read another vendor's records."""
+    def shared_grant(
+        self, access_request_url: str, *, grant_id: str | None = None, timeout: float = 60.0
+    ) -> Grant:
+        """The grant the customer gave you on their own initiative, e.g. to read another
+        vendor's records: a `Share` notification names its access request (`object`) and
+        the grant (`grant_id`, checked); without a callback, look in `approved_requests()`.
+        Its receipt's signature is checked too."""
         request_id = access_request_url.rstrip("/").rpartition("/")[2]
-        return PendingRequest(self, request_id, access_request_url).wait(timeout=timeout)
+        grant = PendingRequest(self, request_id, access_request_url).wait(timeout=timeout)
+        if grant_id is not None and grant.id != grant_id:
+            raise ProtocolError(f"the access request holds grant {grant.id}, not {grant_id}")
+        self.verify_receipt(grant)
+        return grant
+
+    def approved_requests(self) -> list[str]:
+        """The status URLs of your approved access requests at this pod, newest first: those
+        you made, and those the customer made for you (shares, accepted offers). Fetch a new
+        one's grant with `shared_grant`."""
+        listing = self._call(
+            "GET", self.discover().raw["access_request_endpoint"], auth=DPoPAuth(self.key)
+        ).json()
+        return [r["status_url"] for r in listing["access_requests"] if r["status"] == "approved"]
 
     # -- conversations -------------------------------------------------------------------------
 
-    def start_thread(
-        self, subject: str, text: str, *, vendor: dict[str, str] | None = None
-    ) -> Thread:
+    def start_thread(self, subject: str, text: str) -> Thread:
         """Write first to the customer (you need a live grant); returns the new thread."""
         inbox = self.discover().raw["inbox"]
         response = self._call(
             "POST",
             inbox,
-            data=sign_message(self.key, inbox, text, subject=subject, vendor=vendor),
+            data=sign_message(self.key, inbox, text, subject=subject),
             headers={"Content-Type": "application/jwt"},
         )
         return self.thread(response.json()["thread"])

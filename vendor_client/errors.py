@@ -83,6 +83,10 @@ class ThreadClosed(VendorClientError):
     """The customer closed the conversation: it takes no more messages."""
 
 
+class ThreadFull(VendorClientError):
+    """The thread holds as many messages as a thread may: start a new one."""
+
+
 class TooLarge(VendorClientError):
     """The message (or record) is over the pod's limit for its kind."""
 
@@ -106,6 +110,7 @@ _BY_PROBLEM = {
     "intent-not-open": IntentClosed,
     "thread-not-found": NotFound,
     "thread-closed": ThreadClosed,
+    "thread-full": ThreadFull,
     "too-large": TooLarge,
     "payload-too-large": TooLarge,
 }

@@ -143,7 +143,6 @@ def sign_message(
     text: str,
     *,
     subject: str | None = None,
-    vendor: dict[str, str] | None = None,
 ) -> str:
     """A message for the inbox at `audience`, signed by `key` (§15.2)."""
     now = int(time.time())
@@ -158,8 +157,6 @@ def sign_message(
         "jti": secrets.token_urlsafe(16),
         "object": note,
     }
-    if vendor is not None:
-        claims["vendor"] = vendor
     return key.sign(claims, MESSAGE_TYP)
 
 

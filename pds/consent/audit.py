@@ -48,6 +48,7 @@ class Action(enum.StrEnum):
     MESSAGE_RECEIVE = "message.receive"
     MESSAGE_SEND = "message.send"
     THREAD_STATE = "thread.state"
+    RECORDS_SHARE = "records.share"
 
     @property
     def is_data_access(self) -> bool:

@@ -29,6 +29,22 @@ def plain_text(value: str, what: str) -> str:
     return value
 
 
+# Characters that reorder the text around them (RLO, isolates, marks): in a name or a subject
+# they can make "Refund \u202egnp.exe" look like "Refund exe.png".
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f" + "".join(map(chr, range(0x202A, 0x202F))) + "\u2066\u2067\u2068\u2069"
+)
+
+
+def one_line(value: str, what: str) -> str:
+    """`value` as one line people read (a name, a subject): no control characters, no lone
+    surrogates, nothing that reorders the text; InvalidInput naming `what` otherwise."""
+    plain_text(value, what)
+    if any(c in _BIDI_CONTROLS for c in value):
+        raise InvalidInput(f"{what} cannot contain characters that reorder the text")
+    return value
+
+
 def is_text(value: object) -> bool:
     """A str that is Unicode text (no lone surrogates): one that can be encoded as UTF-8."""
     if not isinstance(value, str):

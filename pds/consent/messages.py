@@ -12,8 +12,7 @@ from typing import Any
 
 from pds.consent import jose
 from pds.consent.errors import InvalidInput, TooLarge
-from pds.consent.inputs import check_lifetime, is_text
-from pds.consent.requests import vendor_info
+from pds.consent.inputs import check_lifetime, is_text, one_line
 
 MESSAGE_TYP = "pds-message+jwt"
 MAX_MESSAGE_BYTES = 16384  # the signed message
@@ -29,9 +28,9 @@ class SignedMessage:
 
     vendor_id: str
     vendor_jwk: dict[str, Any]
+    audience: str  # the URL it was sent to: the thread, or the inbox
     text: str
     subject: str | None  # the object's `name`: a new thread's subject
-    vendor: dict[str, Any] | None  # self-declared, when the message says who it is from
     jti: str
     expires_at: dt.datetime
     signed: str
@@ -54,15 +53,12 @@ def read_signed(signed: str, audience: str, now: dt.datetime) -> SignedMessage:
     if not is_text(jti) or not 8 <= len(jti) <= 128:
         raise InvalidInput("the message's jti must be a unique string of 8 to 128 characters")
     text, subject = _note(claims["object"])
-    vendor = claims.get("vendor")
-    if vendor is not None:
-        vendor = vendor_info(vendor)
     return SignedMessage(
         vendor_id=verified.thumbprint,
         vendor_jwk=verified.jwk,
+        audience=audience,
         text=text,
         subject=subject,
-        vendor=vendor,
         jti=jti,
         expires_at=dt.datetime.fromtimestamp(claims["exp"] + 60, dt.UTC),
         signed=signed,
@@ -102,6 +98,4 @@ def subject_text(value: str) -> str:
     subject = value.strip()
     if not subject or not is_text(subject) or len(subject) > MAX_SUBJECT:
         raise InvalidInput(f"a subject is one line of 1 to {MAX_SUBJECT} characters")
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in subject):
-        raise InvalidInput("a subject is one line, without control characters")
-    return subject
+    return one_line(subject, "a subject")

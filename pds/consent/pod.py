@@ -32,6 +32,7 @@ from pds.consent.terms import CustomerTerms
 from pds.consent.threads import Threads
 from pds.consent.told import ChangeNotices
 from pds.consent.vendor_data import VendorData
+from pds.consent.vendor_threads import VendorThreads
 from pds.resources import Documents, PodRef
 from pds.store import AlreadyExists, NotFound, Store, pods, require_current_schema
 from pds.store.store import utcnow
@@ -56,6 +57,7 @@ class Pod:
         self.sharing = Sharing(ctx, self.decisions)
         self.notices = ChangeNotices(ctx)
         self.threads = Threads(ctx, self.offers)
+        self.vendor_threads = VendorThreads(ctx, self.threads)
 
     @property
     def id(self) -> str:

@@ -21,7 +21,7 @@ from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
 from pds.consent.hourly import HOUR, check_cap
-from pds.consent.inputs import check_lifetime, is_id, is_text
+from pds.consent.inputs import check_lifetime, is_id, is_text, one_line
 from pds.consent.scopes import Scope
 from pds.store import AlreadyExists, NotFound, pods, replay
 from pds.store import requests as rows
@@ -170,6 +170,13 @@ class AccessRequests:
             raise RequestNotFound("there is no access request here for your key")
         return request
 
+    def of_vendor(self, vendor_id: str, limit: int = 50) -> list[AccessRequest]:
+        """The latest requests for the vendor's key, newest first: those it made, and those the
+        customer made for it (a share of records, an accepted offer)."""
+        with self.ctx.store.read() as conn:
+            found = rows.of_vendor(conn, self.ctx.id, vendor_id, limit)
+        return [AccessRequest.from_row(r) for r in found]
+
     def list(self, status: str | None = None) -> list[AccessRequest]:
         with self.ctx.store.read() as conn:
             return [
@@ -274,7 +281,7 @@ def vendor_info(raw: Any) -> dict[str, Any]:
             continue
         if not isinstance(value, str) or not 0 < len(value.strip()) <= limit:
             raise InvalidInput(f"vendor {name} must be text of 1 to {limit} characters")
-        out[name] = value.strip()
+        out[name] = one_line(value.strip(), f"vendor {name}")
     homepage = out.get("homepage")
     if homepage and _scheme(homepage) not in ("https", "http"):
         raise InvalidInput("vendor homepage must be an http(s) URL")

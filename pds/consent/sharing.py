@@ -20,13 +20,16 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.decisions import MIN_GRANT_SECONDS, Decisions
 from pds.consent.errors import InvalidInput
 from pds.consent.grants import Grant
 from pds.consent.requests import MAX_DURATION, purposes
 from pds.consent.scopes import MAX_SCOPES, READ, Scope, check_scope, container_vendor
+from pds.consent.terms import current_terms
 from pds.resources.paths import is_container
+from pds.store import pods
 from pds.store import requests as request_rows
 from pds.store import resources as resource_rows
 
@@ -57,9 +60,9 @@ class Sharing:
         self.decisions = decisions
 
     def known_vendors(self) -> list[KnownVendor]:
-        """Every vendor the pod knows (it asked for access at least once), by name."""
+        """Every vendor the customer gave access to at least once, by name."""
         with self.ctx.store.read() as conn:
-            rows = request_rows.list_requests(conn, self.ctx.id)  # newest first
+            rows = _approved(conn, self.ctx.id)  # newest first
         return sorted(
             (_known(vendor_rows) for vendor_rows in _by_vendor(rows).values()),
             key=lambda v: (v.name.lower(), v.vendor_id),
@@ -99,12 +102,15 @@ class Sharing:
             raise InvalidInput("choose the purpose of the share from the purposes your pod lists")
         paths = _checked_paths(resources)
         with self.ctx.store.read() as conn:
-            by_vendor = _by_vendor(request_rows.list_requests(conn, self.ctx.id))
+            by_vendor = _by_vendor(_approved(conn, self.ctx.id))
             missing = [p for p in paths if not _holds_something(conn, self.ctx.id, p)]
+            # The grant binds the vendor to the customer's terms as they are now.
+            settings = pods.get(conn, self.ctx.id).settings
+            required = [t["id"] for t in current_terms(settings) if t.get("required")]
         if vendor_id not in by_vendor:
             raise InvalidInput(
-                "your pod does not know this vendor: a vendor must ask your pod for access "
-                "once before you can share with it"
+                "you have not given this vendor access before: records can be shared only "
+                "with a vendor you already know"
             )
         recipient = _known(by_vendor[vendor_id])
         for path in paths:
@@ -131,7 +137,7 @@ class Sharing:
                     scopes=[Scope(p, frozenset({READ})).to_json() for p in paths],
                     purpose={"iri": purpose_iri, "description": _description(paths, names)},
                     duration_seconds=duration_seconds,
-                    terms=latest.terms,  # what the vendor accepted when it last asked
+                    terms=sorted(set(latest.terms) | set(required)),
                     callback=recipient.callback,
                     status="pending",
                     created_at=self.ctx.clock(),
@@ -139,14 +145,29 @@ class Sharing:
                     grant_id=None,
                 ),
             )
-        # Approved at once: the customer's choice on the page is the decision.
-        grant = self.decisions.approve(request_id, duration_seconds=duration_seconds)
+        # Approved at once: the customer's choice on the page is the decision. A request the
+        # pod made itself and could not approve is forgotten: the vendor never asked for it.
+        try:
+            grant = self.decisions.approve(request_id, duration_seconds=duration_seconds)
+        except Exception:
+            with self.ctx.store.begin() as conn:
+                request_rows.remove(conn, self.ctx.id, request_id)
+            raise
         status_url = f"{self.ctx.base_url}/access-requests/{request_id}"
+        with self.ctx.store.begin() as conn:
+            self.ctx.record(
+                conn,
+                OWNER,
+                Action.RECORDS_SHARE,
+                Outcome.OK,
+                resource=paths[0],
+                detail={"vendor": vendor_id, "grant": grant.id, "resources": paths},
+            )
+            if grant.callback is not None:
+                payload = {"type": "Share", "grant": grant.id, "object": status_url}
+                self.ctx.outbox.queue(conn, grant, payload)
         if grant.callback is None:
             return Shared(grant, status_url, notified=False)
-        with self.ctx.store.begin() as conn:
-            payload = {"type": "Share", "grant": grant.id, "object": status_url}
-            self.ctx.outbox.queue(conn, grant, payload)
         self.ctx.outbox.kick()
         return Shared(grant, status_url, notified=True)
 
@@ -179,6 +200,12 @@ def _holds_something(conn: sa.Connection, pod_id: str, path: str) -> bool:
     if is_container(path):
         return bool(resource_rows.paths_under(conn, pod_id, path))
     return resource_rows.get_etag(conn, pod_id, path) is not None
+
+
+def _approved(conn: sa.Connection, pod_id: str) -> list[request_rows.RequestRow]:
+    """The requests the customer approved, newest first: of vendors it gave access to (a key
+    that only asked is anyone's, and may have taken any name)."""
+    return request_rows.list_requests(conn, pod_id, "approved")
 
 
 def _by_vendor(rows: list[request_rows.RequestRow]) -> dict[str, list[request_rows.RequestRow]]:

@@ -2,19 +2,20 @@
 
 A thread is started by an offer (the vendor, or the customer, writes about it), by a vendor
 that holds a live grant, or by the customer to a vendor that holds or held one. Vendors post
-signed messages (`pds.consent.messages`) and read only their own threads, proving their key.
-The customer reads and answers in the page; an answer reaches the vendor through its callback
-(a signed `Message` notification) when it holds a live grant with one, else when it polls.
-The customer can mute a thread (its messages are kept but not counted as unread) or close it
-(nobody can write to it until the customer opens it again).
+signed messages and read only their own threads (`pds.consent.vendor_threads`); this module is
+the customer's side, and what both sides share. The customer reads and answers in the page; an
+answer reaches the vendor through its callback (a signed `Message` notification) when it holds
+a live grant with one, else when it polls. The customer can mute a thread (its messages are
+kept but not counted as unread) or close it (nobody can write to it until it is opened again).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -22,27 +23,27 @@ from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import (
     InvalidInput,
-    OfferNotFound,
     ThreadClosed,
     ThreadFull,
     ThreadNotFound,
 )
-from pds.consent.hourly import HOUR, check_cap
 from pds.consent.inputs import is_id
-from pds.consent.messages import SignedMessage, message_text, read_signed, subject_text
+from pds.consent.messages import (
+    MAX_SUBJECT,
+    message_text,
+    subject_text,
+)
 from pds.consent.offers import Offer, Offers
-from pds.store import AlreadyExists, NotFound, replay
+from pds.store import AlreadyExists, NotFound
 from pds.store import grants as grant_rows
 from pds.store import offers as offer_rows
 from pds.store import threads as rows
 from pds.store.threads import CUSTOMER
 
 THREADS_PATH = "/threads/"
-MESSAGES_PER_VENDOR_HOUR = 30  # into this pod, from one key, over all its threads
-THREADS_PER_VENDOR_HOUR = 5  # that a vendor starts
 MAX_MESSAGES = 500  # in one thread
 STATES = ("open", "muted", "closed")
-NOT_FOUND = "there is no thread here for your key"
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,76 +91,11 @@ class Threads:
         """The thread at the pod, where its vendor reads and writes once it knows the pod."""
         return self.ctx.base_url + THREADS_PATH + thread_id
 
-    # -- the vendor's side ---------------------------------------------------------------------
-
-    def vendor_start(self, signed: str, url: str) -> tuple[Thread, Message]:
-        """A vendor with a live grant starts a thread; its message's object names the subject."""
-        message = read_signed(signed, url, self.ctx.clock())
-        if message.subject is None:
-            raise InvalidInput("a message that starts a thread gives its subject (the Note's name)")
-        now = self.ctx.clock()
-        with self.ctx.store.begin() as conn:
-            grant = _latest_grant(conn, self.ctx.id, message.vendor_id, now, live=True)
-            if grant is None:
-                raise ThreadNotFound(
-                    "only a vendor holding a live grant from this customer can start a thread"
-                )
-            since = now - HOUR
-            count, oldest = rows.count_started_since(conn, self.ctx.id, message.vendor_id, since)
-            check_cap(count, oldest, THREADS_PER_VENDOR_HOUR, since, "new threads an hour")
-            row = self._new_thread(
-                conn, message.vendor_id, message.vendor or grant.vendor, message.subject, "vendor"
-            )
-            posted = self._take(conn, row, message)
-        return self._thread(row.id), posted
-
-    def vendor_post(self, thread_id: str, signed: str, url: str) -> tuple[Thread, Message]:
-        """A vendor's message to one of its threads."""
-        message = read_signed(signed, url, self.ctx.clock())
-        with self.ctx.store.begin() as conn:
-            row = self._vendors_thread(conn, thread_id, message.vendor_id)
-            posted = self._take(conn, row, message)
-        return self._thread(row.id), posted
-
-    def offer_post(
-        self, reply_token: str, offer_id: str, signed: str, url: str
-    ) -> tuple[Thread, Message]:
-        """A vendor's message about its offer (the thread is made by the first message)."""
-        message = read_signed(signed, url, self.ctx.clock())
-        offer = self._vendors_offer(reply_token, offer_id, message.vendor_id)
-        for _attempt in range(2):
-            try:
-                with self.ctx.store.begin() as conn:
-                    row = self._offer_thread(conn, offer)
-                    posted = self._take(conn, row, message)
-                return self._thread(row.id), posted
-            except AlreadyExists:  # the customer's first message made the thread meanwhile
-                continue
-        raise AssertionError("an offer's thread could not be made")
-
-    def vendor_view(self, thread_id: str, vendor_id: str) -> ThreadView:
-        with self.ctx.store.read() as conn:
-            row = self._vendors_thread(conn, thread_id, vendor_id)
-        return self._view(row.id)
-
-    def offer_view(self, reply_token: str, offer_id: str, vendor_id: str) -> ThreadView | None:
-        """The thread about the vendor's offer; None while nobody has written."""
-        offer = self._vendors_offer(reply_token, offer_id, vendor_id)
-        with self.ctx.store.read() as conn:
-            row = rows.of_offer(conn, self.ctx.id, offer.id)
-        return self._view(row.id) if row else None
-
-    def of_vendor(self, vendor_id: str) -> list[Thread]:
-        """The threads a vendor (it proved its key) may reach at the pod, most recent first."""
-        with self.ctx.store.read() as conn:
-            listed = rows.listed(conn, self.ctx.id, vendor_id=vendor_id)
-            return [_thread(x) for x in listed if _knows_the_pod(conn, self.ctx.id, x.thread)]
-
     # -- the customer's side -------------------------------------------------------------------
 
     def all(self) -> list[Thread]:
         with self.ctx.store.read() as conn:
-            return [_thread(x) for x in rows.listed(conn, self.ctx.id)]
+            return [thread_of(x) for x in rows.listed(conn, self.ctx.id)]
 
     def unread(self) -> int:
         """The vendors' messages the customer has not read, muted threads aside."""
@@ -167,7 +103,7 @@ class Threads:
             return rows.unread(conn, self.ctx.id)
 
     def get(self, thread_id: str) -> ThreadView:
-        return self._view(self._customers_thread(thread_id).id)
+        return self.view(self._customers_thread(thread_id).id)
 
     def mark_read(self, thread_id: str) -> None:
         row = self._customers_thread(thread_id)
@@ -188,10 +124,10 @@ class Threads:
         subject, text = subject_text(subject), message_text(text)
         now = self.ctx.clock()
         with self.ctx.store.begin() as conn:
-            grant = _latest_grant(conn, self.ctx.id, vendor_id, now, live=False)
+            grant = latest_grant(conn, self.ctx.id, vendor_id, now, live=False)
             if grant is None:
                 raise InvalidInput("you can write only to a vendor you gave access to")
-            row = self._new_thread(conn, vendor_id, grant.vendor, subject, CUSTOMER)
+            row = self.new_thread(conn, vendor_id, grant.vendor, subject, CUSTOMER)
             self._write(conn, row, text)
         self.ctx.outbox.kick()
         return self._thread(row.id)
@@ -201,18 +137,15 @@ class Threads:
         customer's message in it (checked before anything is made)."""
         checked = message_text(text) if text is not None else None
         offer = self.offers.get(offer_id)
-        for _attempt in range(2):
-            try:
-                with self.ctx.store.begin() as conn:
-                    row = self._offer_thread(conn, offer)
-                    if checked is not None:
-                        self._write(conn, row, checked)
-                if checked is not None:
-                    self.ctx.outbox.kick()
-                return self._thread(row.id)
-            except AlreadyExists:
-                continue
-        raise AssertionError("an offer's thread could not be made")
+
+        def write(conn: sa.Connection, row: rows.ThreadRow) -> str:
+            if checked is not None:
+                self._write(conn, row, checked)
+            return row.id
+
+        thread_id = self.in_offer_thread(offer, write)
+        self.ctx.outbox.kick()
+        return self._thread(thread_id)
 
     def set_state(self, thread_id: str, state: str) -> Thread:
         """Open (also: unmute, reopen), mute or close a thread."""
@@ -233,48 +166,11 @@ class Threads:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _take(self, conn: sa.Connection, row: rows.ThreadRow, message: SignedMessage) -> Message:
-        """Store a vendor's message in its thread: open, not flooded, not replayed."""
-        if row.state == "closed":
-            raise ThreadClosed("the customer closed this thread: it takes no more messages")
-        now = self.ctx.clock()
-        count, oldest = rows.count_since(conn, self.ctx.id, message.vendor_id, now - HOUR)
-        check_cap(count, oldest, MESSAGES_PER_VENDOR_HOUR, now - HOUR, "messages an hour")
-        self._check_length(conn, row)
-        replay_key = f"message {message.vendor_id} {message.jti}"
-        try:
-            replay.remember(
-                conn,
-                self.ctx.id,
-                hashlib.sha256(replay_key.encode()).hexdigest(),
-                message.expires_at,
-            )
-        except AlreadyExists:
-            raise InvalidInput("this signed message was already sent") from None
-        stored = rows.MessageRow(
-            id=secrets.token_urlsafe(12),
-            thread_id=row.id,
-            author=message.vendor_id,
-            text=message.text,
-            signed=message.signed,
-            created_at=now,
-        )
-        rows.add_message(conn, self.ctx.id, stored)
-        self.ctx.record(
-            conn,
-            message.vendor_id,
-            Action.MESSAGE_RECEIVE,
-            Outcome.OK,
-            resource=THREADS_PATH + row.id,
-            detail={"message": stored.id, "vendor": row.vendor.get("name")},
-        )
-        return _message(stored)
-
     def _write(self, conn: sa.Connection, row: rows.ThreadRow, text: str) -> Message:
         """Store the customer's message and queue the vendor's notice, if it can be told."""
         if row.state == "closed":
             raise ThreadClosed("this thread is closed: open it again to write")
-        self._check_length(conn, row)
+        self.check_length(conn, row)
         now = self.ctx.clock()
         stored = rows.MessageRow(
             id=secrets.token_urlsafe(12),
@@ -288,8 +184,8 @@ class Threads:
         rows.mark_read(conn, self.ctx.id, row.id, now)  # answering is having read it
         # Only a vendor that already knows the pod (a live grant) is told: a notice names the
         # pod, and a vendor that made an offer through a relay must not learn it that way.
-        grant = _latest_grant(conn, self.ctx.id, row.vendor_id, now, live=True, callback=True)
-        if grant is not None and not _knows_the_pod(conn, self.ctx.id, row):
+        grant = latest_grant(conn, self.ctx.id, row.vendor_id, now, live=True, callback=True)
+        if grant is not None and not knows_the_pod(conn, self.ctx.id, row):
             grant = None  # its grant is for something else: it must not link the two
         if grant is not None:
             payload = {"type": "Message", "grant": grant.id, "object": self.url(row.id)}
@@ -302,13 +198,13 @@ class Threads:
             resource=THREADS_PATH + row.id,
             detail={"message": stored.id, "vendor": row.vendor_id, "told": grant is not None},
         )
-        return _message(stored)
+        return message_of(stored)
 
-    def _check_length(self, conn: sa.Connection, row: rows.ThreadRow) -> None:
+    def check_length(self, conn: sa.Connection, row: rows.ThreadRow) -> None:
         if rows.count_messages(conn, self.ctx.id, row.id) >= MAX_MESSAGES:
             raise ThreadFull(f"a thread holds at most {MAX_MESSAGES} messages: start a new one")
 
-    def _new_thread(
+    def new_thread(
         self,
         conn: sa.Connection,
         vendor_id: str,
@@ -333,36 +229,24 @@ class Threads:
         rows.add(conn, self.ctx.id, row)
         return row
 
-    def _offer_thread(self, conn: sa.Connection, offer: Offer) -> rows.ThreadRow:
-        found = rows.of_offer(conn, self.ctx.id, offer.id)
-        if found is not None:
-            return found
+    def in_offer_thread(
+        self, offer: Offer, then: Callable[[sa.Connection, rows.ThreadRow], T]
+    ) -> T:
+        """`then` in the thread about `offer`, in one transaction; the thread is made if it does
+        not exist yet (by this call or, at the same moment, by another)."""
         intent = self.offers.intents.get(offer.intent_id)
         name = intent.published["name"] if intent.published else intent.id
-        subject = subject_text(f"Offer for: {name}"[:200])
-        return self._new_thread(conn, offer.vendor_id, offer.vendor, subject, "offer", offer.id)
-
-    def _vendors_offer(self, reply_token: str, offer_id: str, vendor_id: str) -> Offer:
-        try:
-            return self.offers.for_vendor(reply_token, offer_id, vendor_id)
-        except OfferNotFound:
-            raise ThreadNotFound(NOT_FOUND) from None
-
-    def _vendors_thread(
-        self, conn: sa.Connection, thread_id: str, vendor_id: str
-    ) -> rows.ThreadRow:
-        """The thread if `vendor_id` is its vendor; others learn nothing of it."""
-        if not is_id(thread_id):
-            raise ThreadNotFound(NOT_FOUND)
-        try:
-            row = rows.get(conn, self.ctx.id, thread_id)
-        except NotFound:
-            raise ThreadNotFound(NOT_FOUND) from None
-        if not secrets.compare_digest(row.vendor_id, vendor_id):
-            raise ThreadNotFound(NOT_FOUND)
-        if not _knows_the_pod(conn, self.ctx.id, row):
-            raise ThreadNotFound(NOT_FOUND)  # about an offer not accepted: at its own address
-        return row
+        subject = subject_text(f"Offer for: {name}"[:MAX_SUBJECT])
+        for _attempt in range(2):
+            try:
+                with self.ctx.store.begin() as conn:
+                    row = rows.of_offer(conn, self.ctx.id, offer.id) or self.new_thread(
+                        conn, offer.vendor_id, offer.vendor, subject, "offer", offer.id
+                    )
+                    return then(conn, row)
+            except AlreadyExists:  # made meanwhile by the other side's first message
+                continue
+        raise AssertionError("an offer's thread could not be made")
 
     def _customers_thread(self, thread_id: str) -> rows.ThreadRow:
         if not is_id(thread_id):
@@ -374,16 +258,16 @@ class Threads:
                 raise ThreadNotFound(f"there is no thread {thread_id!r}") from None
 
     def _thread(self, thread_id: str) -> Thread:
-        return self._view(thread_id).thread
+        return self.view(thread_id).thread
 
-    def _view(self, thread_id: str) -> ThreadView:
+    def view(self, thread_id: str) -> ThreadView:
         with self.ctx.store.read() as conn:
             listed = rows.listed(conn, self.ctx.id, thread_id=thread_id)[0]
             messages = rows.messages(conn, self.ctx.id, thread_id)
-        return ThreadView(_thread(listed), [_message(m) for m in messages])
+        return ThreadView(thread_of(listed), [message_of(m) for m in messages])
 
 
-def _knows_the_pod(conn: sa.Connection, pod_id: str, row: rows.ThreadRow) -> bool:
+def knows_the_pod(conn: sa.Connection, pod_id: str, row: rows.ThreadRow) -> bool:
     """Whether the thread may be reached at the pod's own address, and named to the vendor.
 
     A thread about an offer is reached at the offer's address (through the relay it came by)
@@ -392,10 +276,13 @@ def _knows_the_pod(conn: sa.Connection, pod_id: str, row: rows.ThreadRow) -> boo
     """
     if row.offer_id is None:
         return True
-    return offer_rows.get(conn, pod_id, row.offer_id).status == "accepted"
+    try:
+        return offer_rows.get(conn, pod_id, row.offer_id).status == "accepted"
+    except NotFound:  # no such offer (an archive without it): stay at the offer's address
+        return False
 
 
-def _latest_grant(
+def latest_grant(
     conn: sa.Connection,
     pod_id: str,
     vendor_id: str,
@@ -414,7 +301,7 @@ def _latest_grant(
     return None
 
 
-def _thread(listed: rows.Listed) -> Thread:
+def thread_of(listed: rows.Listed) -> Thread:
     row = listed.thread
     return Thread(
         id=row.id,
@@ -428,9 +315,9 @@ def _thread(listed: rows.Listed) -> Thread:
         updated_at=row.updated_at,
         messages=listed.messages,
         unread=listed.unread,
-        last=_message(listed.last) if listed.last else None,
+        last=message_of(listed.last) if listed.last else None,
     )
 
 
-def _message(row: rows.MessageRow) -> Message:
+def message_of(row: rows.MessageRow) -> Message:
     return Message(row.id, row.author == CUSTOMER, row.text, row.created_at)

@@ -9,6 +9,7 @@ audit and the document's ETag: see `pds.store.vendor_reads`) and serves bytes ca
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import secrets
 from typing import NoReturn
 
@@ -128,9 +129,13 @@ class VendorData:
         Replay is refused here too; nothing is audited (the vendor reads only its own state).
         """
         verified = verify_proof(proof, method=method, url=url, now=self._now())
+        # Remembered with its URL: a proof is only good for its URL anyway, and a vendor must
+        # not learn, by replaying one here that it used at a relay's address, that the thread
+        # or offer behind that address is this pod's.
+        used = hashlib.sha256(f"{verified.replay_key} {url}".encode()).hexdigest()
         with self.ctx.store.access_records() as conn:
             try:
-                replay.remember(conn, self.ctx.id, verified.replay_key, verified.expires_at)
+                replay.remember(conn, self.ctx.id, used, verified.expires_at)
             except AlreadyExists:
                 raise InvalidProof(REPLAYED) from None
         return verified.jkt

@@ -93,6 +93,7 @@ def discovery() -> Response:
             "cancellation": protocol.UNSUBSCRIBE_TYP,
             "notice": protocol.NOTICE_TYP,
             "offer": protocol.OFFER_TYP,
+            "message": protocol.MESSAGE_TYP,
         },
         "intent_members": list(protocol.INTENT_MEMBERS),
         "category_scheme": "https://w3id.org/vrm-pod/categories/google-product-taxonomy",
@@ -112,6 +113,10 @@ def discovery() -> Response:
             "subscription_countries": protocol.MAX_COUNTRIES,
             "offers_per_network_per_reply_address_per_hour": limits.offers_per_network,
             "polls_per_network_per_reply_address_per_hour": limits.polls_per_network,
+            "messages_per_network_per_reply_address_per_hour": limits.messages_per_network,
+            "thread_reads_per_network_per_reply_address_per_hour": (
+                limits.thread_reads_per_network
+            ),
         },
     }
     return json_response(document, headers=CACHED)

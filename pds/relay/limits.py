@@ -33,6 +33,8 @@ class RelayLimits:
     subscription_days: int = 30  # a subscription ends this long after it was made
     offers_per_network: int = 10  # per hour, to one reply address
     polls_per_network: int = 240  # status polls per hour, through one reply address
+    messages_per_network: int = 60  # per hour, into the threads behind one reply address
+    thread_reads_per_network: int = 240  # per hour, of the threads behind one reply address
     page_size: int = 50
     max_page: int = 2000
 

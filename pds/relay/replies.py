@@ -126,9 +126,9 @@ class Replies:
         if not is_id(offer_id):
             raise OfferNotFound("there is no offer here for your key")
         _one_proof(proofs)
-        limit = self.relay.limits.polls_per_network
+        limit = self.relay.limits.thread_reads_per_network
         self.relay.limiter.hit(
-            "status polls through one reply address", f"{token} {client}", limit, self.relay.clock()
+            "thread reads through one reply address", f"{token} {client}", limit, self.relay.clock()
         )
         if before is not None and not is_id(before):
             raise OfferNotFound("there is no such message in this thread")
@@ -157,7 +157,7 @@ class Replies:
         forward_to = self._route(token)
         if not is_id(offer_id):
             raise OfferNotFound("there is no offer here for your key")
-        limit = self.relay.limits.offers_per_network
+        limit = self.relay.limits.messages_per_network
         self.relay.limiter.hit(
             "messages through one reply address", f"{token} {client}", limit, self.relay.clock()
         )

@@ -11,35 +11,16 @@ from pds.consent import VendorCall
 from pds.consent.grants import STATUS_LIST_PATH
 from pds.consent.keys import JWKS_MAX_AGE
 from pds.server.current import current_pod
-from pds.server.http import public_url, read_body
-from pds.server.problems import Problem
+from pds.server.http import public_url, read_compact_jws
 
 bp = Blueprint("grants", __name__)
 
-JWT_MEDIA_TYPE = "application/jwt"
 SIGNED_LIST = "application/vc+jwt"  # the status list as a JWS (§9.3)
 
 
 @bp.post("/access-requests")
 def submit_request():
-    if request.mimetype != JWT_MEDIA_TYPE:
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the signed access request as application/jwt",
-            headers={"Accept-Post": JWT_MEDIA_TYPE},
-        )
-    raw = read_body()
-    try:
-        signed = raw.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise Problem(
-            400,
-            "malformed-request",
-            "Malformed request",
-            "an access request is a compact JWS (ASCII)",
-        ) from None
+    signed = read_compact_jws("access request", "malformed-request")
     pod = current_pod()
     access_request = pod.requests.submit(signed, client_address=request.remote_addr)
     status_url = f"{pod.base_url}/access-requests/{access_request.id}"
@@ -50,6 +31,26 @@ def submit_request():
         "vendor_id": access_request.vendor_id,
     }
     return body, 202, {"Location": status_url}
+
+
+@bp.get("/access-requests")
+def vendor_requests():
+    """The requests for the key that signed the proof, newest first, with their status URLs:
+    how a vendor without a callback finds a grant the customer gave it (a share)."""
+    pod = current_pod()
+    vendor_id = pod.vendor_data.prove_key(
+        request.headers.get("DPoP"), method=request.method, url=public_url()
+    )
+    listed = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "status_url": f"{pod.base_url}/access-requests/{r.id}",
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in pod.requests.of_vendor(vendor_id)
+    ]
+    return {"access_requests": listed}, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/access-requests/<request_id>")

@@ -10,6 +10,8 @@ from pds.resources import MEDIA_TYPES, TURTLE
 from pds.server.current import current_pod
 from pds.server.problems import Problem
 
+JWT_MEDIA_TYPE = "application/jwt"
+
 
 def public_url() -> str:
     """This request's URL as the vendor addressed it: the pod's base URL plus the path as sent.
@@ -40,6 +42,32 @@ def read_body() -> bytes:
     if len(body) > limit:
         raise _too_large(limit)
     return body
+
+
+def read_compact_jws(what: str, slug: str, limit: int | None = None) -> str:
+    """A signed `what` ("access request", "offer", "message") sent as application/jwt, as
+    text: 415 for another media type, 413 past `limit` bytes (or the body limit), 400 `slug`
+    unless it is ASCII."""
+    if request.mimetype != JWT_MEDIA_TYPE:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"send the signed {what} as {JWT_MEDIA_TYPE}",
+            headers={"Accept-Post": JWT_MEDIA_TYPE},
+        )
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise Problem(413, "too-large", "Too large", f"a signed {what} is at most {limit} bytes")
+    try:
+        return read_body().decode("ascii").strip()
+    except UnicodeDecodeError:
+        article = "an" if what[0] in "aeiou" else "a"
+        raise Problem(
+            400,
+            slug,
+            slug.replace("-", " ").capitalize(),
+            f"{article} {what} is a compact JWS (ASCII)",
+        ) from None
 
 
 def _too_large(limit: int) -> Problem:

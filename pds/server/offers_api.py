@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from pds.server.current import current_pod
-from pds.server.grants_api import JWT_MEDIA_TYPE
-from pds.server.http import public_url, read_body
-from pds.server.problems import Problem
+from pds.server.http import public_url, read_compact_jws
 
 bp = Blueprint("offers", __name__)
 
@@ -16,20 +14,7 @@ RELAY_REPLY = "PDS-Relay-Reply"  # set by a relay: the reply address the vendor 
 
 @bp.post("/replies/<reply_token>")
 def submit_offer(reply_token: str):
-    if request.mimetype != JWT_MEDIA_TYPE:
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the signed offer as application/jwt",
-            headers={"Accept-Post": JWT_MEDIA_TYPE},
-        )
-    try:
-        signed = read_body().decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise Problem(
-            400, "malformed-offer", "Malformed offer", "an offer is a compact JWS (ASCII)"
-        ) from None
+    signed = read_compact_jws("offer", "malformed-offer")
     pod = current_pod()
     relay_reply = request.headers.get(RELAY_REPLY)
     offer = pod.offers.submit(

@@ -16,10 +16,17 @@ from flask import Blueprint, Response, request
 
 from pds.consent import Message, Thread, ThreadView
 from pds.consent.messages import AS2, MAX_MESSAGE_BYTES
+from pds.consent.vendor_threads import Posted
 from pds.server.auth import require_owner
 from pds.server.current import current_pod
-from pds.server.grants_api import JWT_MEDIA_TYPE
-from pds.server.http import entity_tags, field, public_url, read_body, read_json
+from pds.server.http import (
+    JWT_MEDIA_TYPE,
+    entity_tags,
+    field,
+    public_url,
+    read_compact_jws,
+    read_json,
+)
 from pds.server.offers_api import RELAY_REPLY
 from pds.server.problems import Problem
 
@@ -39,8 +46,8 @@ _CONTEXT = [AS2, {"state": "https://w3id.org/vrm-pod/ns#threadState"}]
 @bp.post("/threads/")
 def start_thread():
     """A vendor holding a live grant starts a thread with its first message."""
-    thread, message = current_pod().threads.vendor_start(_signed_message(), public_url())
-    return _posted(current_pod().threads.url(thread.id), thread, message)
+    posted = current_pod().vendor_threads.vendor_start(_signed_message(), public_url())
+    return _posted(current_pod().threads.url(posted.thread_id), posted)
 
 
 @bp.get("/threads/")
@@ -48,7 +55,7 @@ def vendor_threads():
     """The threads of the vendor whose key signed the proof."""
     pod = current_pod()
     vendor_id = _proven_vendor(public_url())
-    threads = pod.threads.of_vendor(vendor_id)
+    threads = pod.vendor_threads.of_vendor(vendor_id)
     body = {
         "@context": _CONTEXT,
         "id": public_url(),
@@ -63,15 +70,15 @@ def vendor_threads():
 def vendor_thread(thread_id: str):
     pod = current_pod()
     url = public_url()
-    view = pod.threads.vendor_view(thread_id, _proven_vendor(url))
+    view = pod.vendor_threads.vendor_view(thread_id, _proven_vendor(url))
     return _collection(url, view)
 
 
 @bp.post("/threads/<thread_id>")
 def vendor_message(thread_id: str):
     url = public_url()
-    thread, message = current_pod().threads.vendor_post(thread_id, _signed_message(), url)
-    return _posted(url, thread, message)
+    posted = current_pod().vendor_threads.vendor_post(thread_id, _signed_message(), url)
+    return _posted(url, posted)
 
 
 @bp.get("/replies/<reply_token>/offers/<offer_id>/thread")
@@ -79,7 +86,7 @@ def offer_thread(reply_token: str, offer_id: str):
     """The thread about an offer, for the vendor that made it (through a relay, or not)."""
     pod = current_pod()
     url = _offer_thread_url(reply_token, offer_id)
-    view = pod.threads.offer_view(reply_token, offer_id, _proven_vendor(url))
+    view = pod.vendor_threads.offer_view(reply_token, offer_id, _proven_vendor(url))
     if view is None:  # nobody has written yet: an empty thread, open
         body = {
             "@context": _CONTEXT,
@@ -97,8 +104,8 @@ def offer_thread(reply_token: str, offer_id: str):
 def offer_message(reply_token: str, offer_id: str):
     url = _offer_thread_url(reply_token, offer_id)
     signed = _signed_message()
-    thread, message = current_pod().threads.offer_post(reply_token, offer_id, signed, url)
-    return _posted(url, thread, message)
+    posted = current_pod().vendor_threads.offer_post(reply_token, offer_id, signed, url)
+    return _posted(url, posted)
 
 
 def _offer_thread_url(reply_token: str, offer_id: str) -> str:
@@ -116,29 +123,13 @@ def _proven_vendor(url: str) -> str:
 
 
 def _signed_message() -> str:
-    if request.mimetype != JWT_MEDIA_TYPE:
-        raise Problem(
-            415,
-            "unsupported-media-type",
-            "Unsupported media type",
-            "send the signed message as application/jwt",
-            headers={"Accept-Post": JWT_MEDIA_TYPE},
-        )
-    if request.content_length is not None and request.content_length > MAX_MESSAGE_BYTES:
-        raise Problem(
-            413, "too-large", "Too large", f"a signed message is at most {MAX_MESSAGE_BYTES} bytes"
-        )
-    try:
-        return read_body().decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise Problem(
-            400, "malformed-message", "Malformed message", "a message is a compact JWS (ASCII)"
-        ) from None
+    return read_compact_jws("message", "malformed-message", MAX_MESSAGE_BYTES)
 
 
-def _posted(url: str, thread: Thread, message: Message) -> tuple[dict[str, Any], int, dict]:
-    body = {"id": f"{url}#{message.id}", "thread": url, "state": _as_vendor_sees(thread)}
-    return body, 201, {"Location": f"{url}#{message.id}", "Cache-Control": "no-store"}
+def _posted(url: str, posted: Posted) -> tuple[dict[str, Any], int, dict]:
+    state = "closed" if posted.state == "closed" else "open"  # as the vendor sees it
+    body = {"id": f"{url}#{posted.message.id}", "thread": url, "state": state}
+    return body, 201, {"Location": f"{url}#{posted.message.id}", "Cache-Control": "no-store"}
 
 
 def _collection(url: str, view: ThreadView) -> Response:

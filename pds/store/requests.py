@@ -45,6 +45,22 @@ def get(conn: sa.Connection, pod_id: str, request_id: str) -> RequestRow:
     return RequestRow(*found)
 
 
+def of_vendor(conn: sa.Connection, pod_id: str, vendor_id: str, limit: int) -> list[RequestRow]:
+    """The vendor's latest requests (those made for it by the customer too), newest first."""
+    query = (
+        sa.select(*_COLUMNS)
+        .where(t.c.pod_id == pod_id, t.c.vendor_id == vendor_id)
+        .order_by(t.c.created_at.desc())
+        .limit(limit)
+    )
+    return [RequestRow(*r) for r in conn.execute(query)]
+
+
+def remove(conn: sa.Connection, pod_id: str, request_id: str) -> None:
+    """Forget a request the pod made itself and could not approve (see consent.sharing)."""
+    conn.execute(t.delete().where(t.c.pod_id == pod_id, t.c.id == request_id))
+
+
 def list_requests(conn: sa.Connection, pod_id: str, status: str | None = None) -> list[RequestRow]:
     query = sa.select(*_COLUMNS).where(t.c.pod_id == pod_id)
     if status is not None:

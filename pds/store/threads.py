@@ -70,6 +70,16 @@ def get(conn: sa.Connection, pod_id: str, thread_id: str) -> ThreadRow:
     return ThreadRow(*found)
 
 
+def lock(conn: sa.Connection, pod_id: str, thread_id: str) -> ThreadRow:
+    """The thread's row, locked until the transaction ends (concurrent messages wait)."""
+    found = conn.execute(
+        sa.select(*_THREAD).where(t.c.pod_id == pod_id, t.c.id == thread_id).with_for_update()
+    ).first()
+    if found is None:
+        raise NotFound(thread_id)
+    return ThreadRow(*found)
+
+
 def of_offer(conn: sa.Connection, pod_id: str, offer_id: str) -> ThreadRow | None:
     found = conn.execute(
         sa.select(*_THREAD).where(t.c.pod_id == pod_id, t.c.offer_id == offer_id)
@@ -84,38 +94,57 @@ def listed(
     vendor_id: str | None = None,
     thread_id: str | None = None,
 ) -> list[Listed]:
-    """Threads, most recently active first, with their counts (of one vendor, or the one
-    thread, if named)."""
-    where = [t.c.pod_id == pod_id]
+    """Threads, most recently active first, with their counts and last message (of one
+    vendor, or the one thread, if named)."""
+    unread = sa.and_(
+        m.c.author != CUSTOMER,
+        sa.or_(t.c.customer_read_at.is_(None), m.c.created_at > t.c.customer_read_at),
+    )
+    counts = (
+        sa.select(
+            m.c.thread_id,
+            sa.func.count().label("messages"),
+            sa.func.count(sa.case((unread, 1))).label("unread"),
+        )
+        .select_from(m.join(t, sa.and_(t.c.pod_id == m.c.pod_id, t.c.id == m.c.thread_id)))
+        .where(m.c.pod_id == pod_id)
+        .group_by(m.c.thread_id)
+        .subquery()
+    )
+    query = (
+        sa.select(*_THREAD, counts.c.messages, counts.c.unread)
+        .select_from(t.outerjoin(counts, counts.c.thread_id == t.c.id))
+        .where(t.c.pod_id == pod_id)
+        .order_by(t.c.updated_at.desc(), t.c.id.desc())
+    )
     if vendor_id is not None:
-        where.append(t.c.vendor_id == vendor_id)
+        query = query.where(t.c.vendor_id == vendor_id)
     if thread_id is not None:
-        where.append(t.c.id == thread_id)
-    threads = [ThreadRow(*r) for r in conn.execute(sa.select(*_THREAD).where(*where))]
-    if not threads:
-        return []
-    ids = [row.id for row in threads]
-    messages: dict[str, list[MessageRow]] = {i: [] for i in ids}
+        query = query.where(t.c.id == thread_id)
+    found = [
+        (ThreadRow(*r[: len(_THREAD)]), r.messages or 0, r.unread or 0) for r in conn.execute(query)
+    ]
+    last = _last_messages(conn, pod_id, [row.id for row, _, _ in found])
+    return [Listed(row, count, unread, last.get(row.id)) for row, count, unread in found]
+
+
+def _last_messages(conn: sa.Connection, pod_id: str, ids: list[str]) -> dict[str, MessageRow]:
+    """The latest message of each thread named (one query)."""
+    if not ids:
+        return {}
+    latest = (
+        sa.select(m.c.thread_id, sa.func.max(m.c.created_at).label("at"))
+        .where(m.c.pod_id == pod_id, m.c.thread_id.in_(ids))
+        .group_by(m.c.thread_id)
+        .subquery()
+    )
     query = (
         sa.select(*_MESSAGE)
-        .where(m.c.pod_id == pod_id, m.c.thread_id.in_(ids))
-        .order_by(m.c.created_at, m.c.id)
+        .join(latest, sa.and_(latest.c.thread_id == m.c.thread_id, latest.c.at == m.c.created_at))
+        .where(m.c.pod_id == pod_id)
+        .order_by(m.c.id)
     )
-    for r in conn.execute(query):
-        message = MessageRow(*r)
-        messages[message.thread_id].append(message)
-    out = []
-    for row in threads:
-        items = messages[row.id]
-        unread = sum(
-            1
-            for x in items
-            if x.author != CUSTOMER
-            and (row.customer_read_at is None or x.created_at > row.customer_read_at)
-        )
-        out.append(Listed(row, len(items), unread, items[-1] if items else None))
-    out.sort(key=lambda x: (x.thread.updated_at, x.thread.id), reverse=True)
-    return out
+    return {row.thread_id: row for row in (MessageRow(*r) for r in conn.execute(query))}
 
 
 def messages(conn: sa.Connection, pod_id: str, thread_id: str) -> list[MessageRow]:
@@ -142,11 +171,14 @@ def count_messages(conn: sa.Connection, pod_id: str, thread_id: str) -> int:
 
 
 def count_since(
-    conn: sa.Connection, pod_id: str, author: str, since: dt.datetime
+    conn: sa.Connection, pod_id: str, thread_id: str, author: str, since: dt.datetime
 ) -> tuple[int, dt.datetime | None]:
-    """How many messages `author` wrote since `since`, and the oldest of them."""
+    """How many messages `author` wrote in a thread since `since`, and the oldest of them."""
     query = sa.select(sa.func.count(), sa.func.min(m.c.created_at)).where(
-        m.c.pod_id == pod_id, m.c.author == author, m.c.created_at >= since
+        m.c.pod_id == pod_id,
+        m.c.thread_id == thread_id,
+        m.c.author == author,
+        m.c.created_at >= since,
     )
     count, oldest = conn.execute(query).one()
     return count, oldest

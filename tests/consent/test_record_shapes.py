@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph
 
-from pds.consent.errors import InvalidInput
+from pds.consent.errors import InvalidInput, TooLarge
 from pds.consent.records import check_record, record_kinds
 from pds.consent.scopes import READ, Scope, check_scope, container_vendor, parse_scopes
 from pds.resources import ShapeViolation
@@ -274,3 +274,20 @@ def test_anything_else_is_not_in_a_vendors_container(resource):
     if resource != "/profile":
         with pytest.raises(InvalidInput, match="unknown resource"):
             check_scope(Scope(resource, frozenset({READ})), INSURER, within_containers=True)
+
+
+def test_a_record_too_big_to_check_is_refused_before_validation():
+    things = "\n".join(f'<#t{n}> <https://schema.org/name> "thing {n}" .' for n in range(2001))
+    with pytest.raises(TooLarge, match="at most 2000 things"):
+        check_record(record(things))
+
+
+def test_a_subclass_of_a_known_kind_is_checked_as_that_kind():
+    subclass = """
+        @prefix schema: <https://schema.org/> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <#MyOrder> rdfs:subClassOf schema:Order .
+        <#it> a <#MyOrder> ; schema:name "no order number, no date" .
+    """
+    fields = {v["field"] for v in refusal(subclass).violations}
+    assert {"Order number", "Date"} <= fields

@@ -5,8 +5,11 @@ vendors using vendor_client."""
 
 from __future__ import annotations
 
+import base64
+import concurrent.futures
 import dataclasses
 import datetime as dt
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -18,6 +21,7 @@ import sqlalchemy as sa
 from pds import schemas
 from pds.consent import messages as message_rules
 from pds.consent import threads as thread_rules
+from pds.consent import vendor_threads as vendor_thread_rules
 from pds.store.tables import thread_messages
 from tests.relay.relay_setup import Receiver
 from tests.server.test_my_data_page import signed_in
@@ -28,8 +32,8 @@ from vendor_client import (
     RateLimited,
     RelayClient,
     ThreadClosed,
+    ThreadFull,
     TooLarge,
-    VendorClientError,
     VendorKey,
     make_proof,
     send_offer,
@@ -168,12 +172,12 @@ def test_oversized_flooding_and_replayed_messages_are_refused_and_not_stored(
     assert (first.status_code, again.status_code) == (201, 422)
     assert "already sent" in again.json()["detail"]
 
-    for n in range(thread_rules.MESSAGES_PER_VENDOR_HOUR - 1):
+    for n in range(vendor_thread_rules.MESSAGES_PER_THREAD_HOUR - 1):
         thread.send(f"message {n}")
     with pytest.raises(RateLimited) as flooded:
         thread.send("one too many")
     assert flooded.value.status == 429 and flooded.value.retry_after
-    assert stored_messages(server) == thread_rules.MESSAGES_PER_VENDOR_HOUR
+    assert stored_messages(server) == vendor_thread_rules.MESSAGES_PER_THREAD_HOUR
 
 
 def test_messages_must_be_signed_notes_for_this_address(server, owner, published):
@@ -431,7 +435,7 @@ def test_muting_is_the_customers_own_business_and_a_full_thread_says_so(
     assert owner_threads(server, owner)["unread"] == 0
 
     monkeypatch.setattr(thread_rules, "MAX_MESSAGES", 2)
-    with pytest.raises(VendorClientError) as full:
+    with pytest.raises(ThreadFull) as full:
         thread.send("A third?")
     assert full.value.status == 409
     assert "start a new one" in full.value.problem["detail"]
@@ -467,3 +471,73 @@ def test_a_message_is_valid_for_a_short_while_from_when_it_was_signed(
     assert response.status_code == 422
     assert detail in response.json()["detail"]
     assert stored_messages(server) == 0
+
+
+def test_a_vendor_that_knows_the_pod_cannot_tell_its_anonymous_offer_is_there(
+    server, owner, customer_data, loopback_relay, callbacks
+):
+    """The same key holds a grant from this pod and made an offer through a relay: replayed
+    message and proof ids, and caps, behave as if the two were different pods."""
+    sample = schemas.sample_documents()[INTENT]
+    owner.put(f"{server.url}/data{INTENT}", data=sample.encode(), headers=TURTLE)
+    owner.put(f"{server.url}/owner/relays", json={"relays": [loopback_relay.url]}, timeout=10)
+    owner.post(f"{server.url}/owner/intents/small-car/publish", timeout=10)
+    vendor = listening_vendor(server, owner, callbacks.callback)
+    [intent] = list(RelayClient(loopback_relay.url, vendor.key).intents(category="916"))
+    relayed = offer(intent, vendor.key, "Example Shop").thread()
+    inbox = f"{server.url}/threads/"
+
+    def jws(audience: str, jti: str, **note) -> str:
+        now = int(time.time())
+        claims = {
+            "aud": audience,
+            "iat": now,
+            "exp": now + 300,
+            "jti": jti,
+            "object": {"type": "Note", "content": "Hello", **note},
+        }
+        return vendor.key.sign(claims, "pds-message+jwt")
+
+    def post(url: str, body: str) -> int:
+        headers = {"Content-Type": "application/jwt"}
+        return requests.post(url, data=body, headers=headers, timeout=10).status_code
+
+    assert post(relayed.url, jws(relayed.url, "same-jti-1")) == 201
+    assert post(inbox, jws(inbox, "same-jti-1", name="Your order")) == 201
+
+    proof = make_proof(vendor.key, "GET", relayed.url)
+    assert requests.get(relayed.url, headers={"DPoP": proof}, timeout=10).status_code == 200
+    reused = proof_claims_reused(vendor.key, proof, inbox)
+    assert requests.get(inbox, headers={"DPoP": reused}, timeout=10).status_code == 200
+
+    (direct,) = vendor.client.threads()
+    for n in range(vendor_thread_rules.MESSAGES_PER_THREAD_HOUR - 1):
+        direct.send(f"message {n}")
+    relayed.send("The relayed thread has its own count.")
+
+
+def proof_claims_reused(key: VendorKey, proof: str, url: str) -> str:
+    """A new proof for `url` with the same jti as `proof`."""
+    payload = proof.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return key.sign({**claims, "htu": url}, "dpop+jwt")
+
+
+def test_concurrent_messages_cannot_pass_the_caps(server, owner, published):
+    key = VendorKey.generate()
+    thread = offer(published, key).thread()
+    bodies = [
+        sign_message(key, thread.url, f"message {n}")
+        for n in range(vendor_thread_rules.MESSAGES_PER_THREAD_HOUR + 10)
+    ]
+
+    def post(body: str) -> int:
+        headers = {"Content-Type": "application/jwt"}
+        return requests.post(thread.url, data=body, headers=headers, timeout=30).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(post, bodies))
+
+    assert statuses.count(201) == vendor_thread_rules.MESSAGES_PER_THREAD_HOUR
+    assert set(statuses) == {201, 429}
+    assert stored_messages(server) == vendor_thread_rules.MESSAGES_PER_THREAD_HOUR

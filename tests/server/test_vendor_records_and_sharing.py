@@ -35,7 +35,7 @@ from tests.server.vendor_setup import (
     proof,
     stored,
 )
-from vendor_client import PendingRequest
+from vendor_client import PendingRequest, PodClient, VendorKey
 
 SCHEMA = "https://schema.org/"
 PDS = "https://w3id.org/vrm-pod/ns#"
@@ -368,15 +368,19 @@ def test_a_vendor_without_a_callback_is_not_told_but_finds_the_grant_when_it_ask
     )
 
     assert not shared.notified and shared.grant.callback is None
-    grant = PendingRequest(quiet.client, "", shared.status_url).wait(timeout=10)
-    assert grant.id == shared.grant.id
+    asked = quiet.client.approved_requests()  # newest first: the share, then its own
+    assert asked[0] == shared.status_url and len(asked) == 2
+    grant = quiet.client.shared_grant(asked[0], grant_id=shared.grant.id)
+    assert quiet.client.read(f"/vendors/{dealer.id}/service-2025", grant)
+    # Another key sees none of it.
+    assert PodClient(server.url, VendorKey.generate()).approved_requests() == []
 
 
 @pytest.mark.parametrize(
     ("case", "says"),
     [
         ("own records", "holds Example Motors's own records"),
-        ("unknown vendor", "your pod does not know this vendor"),
+        ("unknown vendor", "you have not given this vendor access before"),
         ("not a record", "is not a record a vendor saved in your pod"),
         ("no such record", "there is no record in your pod at"),
         ("too short", "a share lasts a whole number of seconds from 60"),
@@ -500,7 +504,7 @@ def test_the_share_form_on_a_vendors_records_shares_them_all_with_a_vendor_witho
     response = browser.post(f"{server.url}/app/records/share", data=sent, timeout=10)
 
     assert response.status_code == 200, response.text
-    assert "it will see this only when it next asks your pod" in response.text
+    assert "it finds the grant when it next looks at its requests to your pod" in response.text
     grant = server.pod.grants.get(response.url.rsplit("/", 1)[1])
     assert [s.resource for s in grant.scopes] == [f"/vendors/{dealer.id}/"]
 
@@ -523,3 +527,18 @@ def test_the_share_form_needs_its_csrf_token_and_refusals_are_said_on_the_page(
     assert response.url.endswith(f"/app/records/{dealer.id}/service-2026")
     assert "Nothing was shared: " in response.text and "own records" in response.text
     assert counts(server) == before
+
+
+def test_a_key_that_only_asked_is_not_offered_as_someone_to_share_with(server, owner, dealer):
+    """Anyone can ask under any name: only vendors the customer gave access to are listed."""
+    stranger = new_vendor(server)
+    stranger.client.request_access(
+        [{"resource": "/preferences"}],
+        purpose=PURPOSE,
+        description="to look after your car",
+        duration=dt.timedelta(days=30),
+        vendor={"name": "Safe Roads Insurance"},
+    )
+    assert stranger.id not in {v.vendor_id for v in server.pod.sharing.known_vendors()}
+    with pytest.raises(InvalidInput, match="not given this vendor access"):
+        server.pod.sharing.share(stranger.id, [f"/vendors/{dealer.id}/service-2025"], PURPOSE, WEEK)

@@ -39,6 +39,7 @@ EVENT_WORDS = {
     Action.MESSAGE_RECEIVE: "wrote to you",
     Action.MESSAGE_SEND: "wrote to",
     Action.THREAD_STATE: "changed a conversation with",
+    Action.RECORDS_SHARE: "shared records with",
 }
 
 
@@ -59,6 +60,7 @@ _ABOUT_A_VENDOR = (
     Action.OFFER_ACCEPT,
     Action.MESSAGE_SEND,
     Action.THREAD_STATE,
+    Action.RECORDS_SHARE,
 )
 
 
