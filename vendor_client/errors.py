@@ -9,7 +9,11 @@ VendorClientError
 │   ├── GrantRevoked      the customer revoked it (or we gave it back)
 │   └── GrantExpired      its time is up: ask again
 ├── RequestDenied         the customer said no to the access request
-├── NotFound              nothing there (and the grant covers it)
+├── NotFound              nothing there (and the grant covers it), or not yours
+├── IntentClosed          the intent takes no offers (paused, closed, past its last day)
+├── ThreadClosed          the customer closed the conversation (or declined the offer)
+├── ThreadFull            the conversation holds all it may: start a new one
+├── TooLarge              the message or record is over the limit for its kind
 └── RateLimited           slow down; `retry_after` says for how long
 """
 

@@ -45,6 +45,15 @@ def one_line(value: str, what: str) -> str:
     return value
 
 
+def shown_on_one_line(value: str) -> str:
+    """`value` made fit for `one_line`: each control, reordering or unpaired character becomes
+    a space (for text the pod quotes from elsewhere, such as an intent's name)."""
+    unfit = ("Cc", "Cs")
+    return "".join(
+        " " if c in _BIDI_CONTROLS or unicodedata.category(c) in unfit else c for c in value
+    ).strip()
+
+
 def is_text(value: object) -> bool:
     """A str that is Unicode text (no lone surrogates): one that can be encoded as UTF-8."""
     if not isinstance(value, str):

@@ -153,7 +153,11 @@ class Offers:
                 replay.remember(
                     conn,
                     self.ctx.id,
-                    hashlib.sha256(f"offer {vendor_id} {claims['jti']}".encode()).hexdigest(),
+                    # With its address: the same jti at another pod's intent must not be
+                    # refused here, or a vendor could tell which intents are this pod's.
+                    hashlib.sha256(
+                        f"offer {vendor_id} {audience} {claims['jti']}".encode()
+                    ).hexdigest(),
                     dt.datetime.fromtimestamp(claims["exp"] + 60, dt.UTC),
                 )
             except AlreadyExists:

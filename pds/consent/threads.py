@@ -27,7 +27,7 @@ from pds.consent.errors import (
     ThreadFull,
     ThreadNotFound,
 )
-from pds.consent.inputs import is_id
+from pds.consent.inputs import is_id, shown_on_one_line
 from pds.consent.messages import (
     MAX_SUBJECT,
     message_text,
@@ -236,7 +236,7 @@ class Threads:
         not exist yet (by this call or, at the same moment, by another)."""
         intent = self.offers.intents.get(offer.intent_id)
         name = intent.published["name"] if intent.published else intent.id
-        subject = subject_text(f"Offer for: {name}"[:MAX_SUBJECT])
+        subject = subject_text(f"Offer for: {shown_on_one_line(name)}"[:MAX_SUBJECT])
         for _attempt in range(2):
             try:
                 with self.ctx.store.begin() as conn:

@@ -313,3 +313,18 @@ def test_a_draft_can_be_changed_and_a_published_intent_cannot(server, owner, cus
     assert refused.status_code == 409
     assert refused.json()["type"].endswith("#intent-not-open")
     assert owner.get(url, timeout=10).json()["published"]["name"] == "A cargo bicycle"
+
+
+def test_an_offer_id_used_at_another_intent_is_not_a_replay(server, owner, published):
+    """Replays are refused per address: a vendor must not learn, from a refusal, that two
+    anonymous intents it answered with one jti belong to one pod."""
+    until = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    draft = {"name": "A bicycle", "category": CARS, "offers_until": until}
+    made = owner.post(f"{server.url}/owner/intents", json=draft, timeout=10).json()
+    other = owner.post(f"{server.url}/owner/intents/{made['id']}/publish", timeout=10)
+    second = other.json()["published"]
+    key = VendorKey.generate()
+
+    assert post(published, signed(published, key, jti="one-jti-for-both")).status_code == 202
+    assert post(second, signed(second, key, jti="one-jti-for-both")).status_code == 202
+    assert post(second, signed(second, key, jti="one-jti-for-both")).status_code == 422
