@@ -65,6 +65,17 @@ PAGE_RECORD = Target("web.record", "GET", "owner_page")
 PAGE_GRANT = Target("web.grant_page", "GET", "owner_page")
 PAGE_HOME = Target("web.home", "GET", "owner_page", with_arguments=False)
 ANONYMOUS_READ = Target("data.read", "GET", "anonymous")
+MESSAGE = Target("threads.offer_message", "POST", "messenger_d")  # about the world's offer
+MESSAGE_OWN = Target("threads.vendor_message", "POST", "messenger_a")  # to A's thread
+MESSAGE_START = Target("threads.start_thread", "POST", "messenger_a", with_arguments=False)
+THREAD_READ = Target("threads.vendor_thread", "GET", "poller_a")
+OFFER_THREAD_READ = Target("threads.offer_thread", "GET", "poller_d")
+OWNER_THREAD = Target("owner_threads.get_thread", "GET", "owner_bearer")
+OWNER_THREAD_START = Target(
+    "owner_threads.start_as_owner", "POST", "owner_bearer", with_arguments=False
+)
+OWNER_THREAD_REPLY = Target("owner_threads.reply", "POST", "owner_bearer")
+OWNER_THREAD_STATE = Target("owner_threads.change_state", "PATCH", "owner_bearer")
 STATUS_LIST = Target("grants.status_list", "GET", "anonymous", with_arguments=False)
 
 PAGE_POSTS = [
@@ -80,6 +91,8 @@ PAGE_POSTS = [
     Target("web.sign_in", "POST", "owner_page", with_arguments=False),
     Target("web.claim", "POST", "owner_page", with_arguments=False),
     Target("web.deny_all", "POST", "owner_page", with_arguments=False),
+    Target("web.reply", "POST", "owner_page"),
+    Target("web.start_thread", "POST", "owner_page", with_arguments=False),
 ]
 JSON_TARGETS = {
     OWNER_CLAIM: ["setup_code", "password"],
@@ -89,8 +102,20 @@ JSON_TARGETS = {
     OWNER_TERMS: ["terms"],
     OWNER_INTENT: ["name", "category", "offers_until", "must_have", "max_price", "radius_km"],
     OWNER_ACCEPT: ["fields", "duration_seconds", "decline_others"],
+    OWNER_THREAD_START: ["vendor", "offer", "subject", "text"],
+    OWNER_THREAD_REPLY: ["text"],
+    OWNER_THREAD_STATE: ["state"],
 }
-PROOF_TARGETS = [VENDOR_READ, VENDOR_APPEND, POLL, GIVE_BACK, VENDOR_READ_OWN, OFFER_STATUS]
+PROOF_TARGETS = [
+    VENDOR_READ,
+    VENDOR_APPEND,
+    POLL,
+    GIVE_BACK,
+    VENDOR_READ_OWN,
+    OFFER_STATUS,
+    THREAD_READ,
+    OFFER_THREAD_READ,
+]
 HEADER_TARGETS = [
     VENDOR_READ,
     VENDOR_APPEND,
@@ -225,7 +250,16 @@ def entries() -> Iterator[tuple[str, Target, list[Mutation]]]:
     )
     yield from _rotate(
         "paths",
-        [VENDOR_READ, VENDOR_APPEND, OWNER_READ, OWNER_PUT_NOTE, PAGE_RECORD, ANONYMOUS_READ],
+        [
+            VENDOR_READ,
+            VENDOR_APPEND,
+            OWNER_READ,
+            OWNER_PUT_NOTE,
+            PAGE_RECORD,
+            ANONYMOUS_READ,
+            MESSAGE_OWN,
+            OWNER_THREAD,
+        ],
         [m.PathEdit("append", text) for text in h.PATH_SUFFIXES]
         + [m.PathEdit("insert", text, 6) for text in h.PATH_SUFFIXES[::3]]
         + [m.RawTarget(kind, data) for kind in ("append", "replace") for data in h.RAW_TARGETS]
@@ -236,6 +270,15 @@ def entries() -> Iterator[tuple[str, Target, list[Mutation]]]:
         "paths replaced",
         [VENDOR_READ, VENDOR_APPEND, OWNER_READ, OWNER_DELETE, GIVE_BACK, PAGE_HOME],
         [m.PathEdit("replace", text) for text in h.PATH_REPLACEMENTS],
+    )
+    for target in (MESSAGE_OWN, MESSAGE):  # A's and D's messages, each to every thread path
+        yield from _rotate(
+            "thread paths", [target], [m.PathEdit("replace", text) for text in h.THREAD_PATHS]
+        )
+    yield from _rotate(
+        "thread paths",
+        [THREAD_READ, OFFER_THREAD_READ, OWNER_THREAD],
+        [m.PathEdit("replace", text) for text in h.THREAD_PATHS],
     )
     odd = h.TEXT_QUERY[6::2]  # NUL, bad escapes, long
     for key, values in (
@@ -258,6 +301,8 @@ def entries() -> Iterator[tuple[str, Target, list[Mutation]]]:
         (PAGE_SIGN_IN, "next"),
         (PAGE_SIGN_IN_POST, "next"),
         (VENDOR_READ, "x"),
+        (THREAD_READ, "before"),
+        (OFFER_THREAD_READ, "before"),
     ):
         yield from _rotate("queries", [target], [m.QueryParam(key, v) for v in h.TEXT_QUERY[::2]])
     yield from _rotate(
@@ -322,6 +367,38 @@ def entries() -> Iterator[tuple[str, Target, list[Mutation]]]:
         + [m.RequestText(op) for op in token_ops()[::6]],
     )
     yield from _offers()
+    yield from _messages()
+
+
+def _messages() -> Iterator[tuple[str, Target, list[Mutation]]]:
+    """Each hostile message claim, Note member and header, to the three inboxes in turn."""
+    times = [m.Offset(s) for s in (-400, -60, 60, 700)] + [
+        m.Offset(0, True),
+        m.Offset(0, False, True),
+    ]
+    yield from _rotate(
+        "messages",
+        [MESSAGE, MESSAGE_OWN, MESSAGE_START],
+        [
+            m.MessageClaim(name, value)
+            for name, values in h.MESSAGE_CLAIM_VALUES.items()
+            for value in [*values, DELETE, *(times if name in ("iat", "exp", "nbf") else [])]
+        ]
+        + [
+            m.MessageNote(name, value)
+            for name in ("type", "content", "mediaType", "name")
+            for value in [DELETE, *JWS_NASTY[::2]]
+        ]
+        + [
+            m.RequestHeader(name, value)
+            for name in ("typ", "alg", "jwk", "crit", "kid")
+            for value in [DELETE, "pds-offer+jwt", "PDS-MESSAGE+JWT", *JWS_NASTY[1::3]]
+        ]
+        + [m.RequestSigning(mode) for mode in h.SIGNING_MODES]
+        + [m.RequestText(op) for op in token_ops()[::8]]
+        + [m.SetHeader("Content-Type", ct) for ct in h.CONTENT_TYPES[::3]]
+        + [m.BodyOp("oversize", 0), m.Chunked()],
+    )
 
 
 def _offers() -> Iterator[tuple[str, Target, list[Mutation]]]:

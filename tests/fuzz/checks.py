@@ -6,16 +6,24 @@ change, the response, every problem found, and what the server logged (the trace
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import re
+import unicodedata
 import urllib.parse
+from typing import Any
 
+from pds.consent.messages import MAX_MESSAGE_BYTES, MAX_SUBJECT, MAX_TEXT
 from pds.consent.requests import MAX_DURATION, MIN_DURATION, purposes
 from pds.consent.scopes import check_scope, scopes_from_json
+from pds.consent.threads import STATES
 from pds.resources import InvalidPath
 from pds.resources.paths import check_path
+from pds.store.threads import CUSTOMER
 from tests.fuzz.exchange import (
+    BIDI,
+    THREAD_TABLES,
     Endpoint,
     Sent,
     base_exchange,
@@ -100,7 +108,61 @@ def stored_nonsense(before: Snapshot, after: Snapshot) -> list[str]:
         for key, row in after["offers"].items():
             if key not in before["offers"]:
                 found += [f"offers: stored {key!r} with {why}" for why in _bad_offer(row)]
+    for table, bad in (("threads", _bad_thread), ("thread_messages", _bad_message)):
+        if table in before.raw and before.raw[table] != after.raw[table]:
+            for key, row in after[table].items():
+                if before[table].get(key) != row:
+                    found += [f"{table}: stored {key!r} with {why}" for why in bad(row)]
     return found
+
+
+def _bad_message(row: dict) -> list[str]:
+    """§15.2: what a message the pod keeps may hold; a vendor's, as it signed it."""
+    text, why = row["text"], []
+    if not isinstance(text, str) or not 0 < len(text) <= MAX_TEXT or text != text.strip():
+        why.append(f"text {text!r}")
+    elif _controls(text, allowed="\n\t"):
+        why.append(f"control characters in the text {text!r}")
+    if row["author"] == CUSTOMER:
+        return why
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", row["author"]):
+        why.append(f"author {row['author']!r}")
+    signed = row["signed"] or ""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(signed.split(".")[1] + "==="))
+        content = payload["object"]["content"].strip().replace("\r\n", "\n").replace("\r", "\n")
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        why.append(f"a signed message that cannot be read back ({exc!r})")
+    else:
+        if content != text:
+            why.append(f"text {text!r} that is not the signed content {content!r}")
+    if len(signed) > MAX_MESSAGE_BYTES:
+        why.append(f"a signed message of {len(signed)} characters")
+    return why
+
+
+def _bad_thread(row: dict) -> list[str]:
+    """§15.1: a thread's subject is one line, its state and origin one of a few."""
+    subject, why = row["subject"], []
+    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT:
+        why.append(f"subject {subject!r}")
+    elif subject != subject.strip() or _controls(subject) or BIDI & set(subject):
+        why.append(f"subject not one line of plain text {subject!r}")
+    if row["state"] not in STATES:
+        why.append(f"state {row['state']!r}")
+    if row["started_by"] not in ("customer", "vendor", "offer"):
+        why.append(f"started_by {row['started_by']!r}")
+    vendor = json.loads(row["vendor"])
+    name = vendor.get("name") if isinstance(vendor, dict) else None
+    if not isinstance(name, str) or not 0 < len(name) <= 200 or name != name.strip():
+        why.append(f"vendor {vendor!r}")
+    elif _controls(name) or BIDI & set(name):
+        why.append(f"vendor name not plain text {name!r}")
+    return why
+
+
+def _controls(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
 
 
 def _bad_offer(row: dict) -> list[str]:
@@ -186,12 +248,49 @@ def probe(world: World, before: Snapshot, after: Snapshot, *, full: bool) -> lis
     if changed & {"api_tokens", "pods", "signing_keys"}:
         pages.append("/app/settings")
         owner += [(p, "*/*") for p in ("/owner/tokens", "/owner/terms", *PUBLIC)]
+    vendors: list[tuple[Any, str]] = []
+    threads = _changed_threads(before, after) if changed & set(THREAD_TABLES) else {}
+    if threads:
+        pages.append("/app/messages")
+        owner.append(("/owner/threads", "*/*"))
+        vendors.append((world.vendor_a, "/threads/"))
+        for thread_id, row in threads.items():
+            pages.append(f"/app/messages/{thread_id}")
+            owner.append((f"/owner/threads/{thread_id}", "*/*"))
+            if row["vendor_id"] == world.vendor_a.id:
+                vendors.append((world.vendor_a, f"/threads/{thread_id}"))
+            if row["offer_id"] == world.offer_id and row["vendor_id"] == world.vendor_d.id:
+                vendors.append((world.vendor_d, world.offer_thread_url()[len(world.url) :]))
     broken = []
     for path, accept in dict.fromkeys(owner):
         _judge(broken, f"GET {path} (owner, Accept: {accept})", world.owner_get(path, accept))
     for path in dict.fromkeys(pages):
         _judge(broken, f"GET {path} (page)", world.page_get(path))
+    for vendor, path in {path: (vendor, path) for vendor, path in vendors}.values():
+        _judge(broken, f"GET {path} (vendor {vendor.name})", world.vendor_get(vendor, path))
+    if threads:
+        world.dirty()  # the owner opened them: they are read now (a change not in `after`)
     return broken
+
+
+def _changed_threads(before: Snapshot, after: Snapshot) -> dict[str, dict]:
+    """Threads (by id, as they are now) to read back after a change: new ones, those whose
+    state changed, and those with a new or changed message or subject that is not short plain
+    ASCII (another plain message, or the thread being read, shows nothing new)."""
+    ids = {
+        row["thread_id"]
+        for key, row in after["thread_messages"].items()
+        if before["thread_messages"].get(key) != row and _exotic(row["text"])
+    }
+    for key, row in after["threads"].items():
+        was = before["threads"].get(key)
+        if was is None or {k for k in row if row[k] != was[k]} - {"customer_read_at", "updated_at"}:
+            ids.add(row["id"])  # new, or its state (or anything but being read or written to)
+    return {row["id"]: row for row in after["threads"].values() if row["id"] in ids}
+
+
+def _exotic(text: object) -> bool:
+    return not isinstance(text, str) or len(text) > 400 or not all(" " <= c <= "~" for c in text)
 
 
 def _judge(broken: list[str], what: str, response: WireResponse | None) -> None:
@@ -213,7 +312,13 @@ def finding(
 ) -> Finding:
     entitled = (
         "owner" if sent.owner else f"vendor {sent.vendor.name}" if sent.vendor else "nothing"
-    ) + (" (may submit one signed access request or offer)" if sent.may_submit else "")
+    ) + (
+        f" (may post one signed message as vendor {sent.message_by})"
+        if sent.message_by
+        else " (may submit one signed access request or offer)"
+        if sent.may_submit
+        else ""
+    )
     report = [
         f"backend: {world.backend}",
         "problems:",

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
+import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -28,8 +31,11 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pds import schemas
+from pds.consent.inputs import LEEWAY
+from pds.consent.messages import MAX_LIFETIME, MAX_MESSAGE_BYTES, MAX_SUBJECT, MAX_TEXT, MESSAGE_TYP
 from pds.consent.terms import DEFAULT_TERMS
 from tests.conftest import PASSWORD
 from tests.fuzz.wire import WireRequest
@@ -37,6 +43,9 @@ from tests.fuzz.world import PURPOSE, RECORD_TURTLE, REQUIRED_TERMS, SCHEMA, Wor
 from vendor_client import VendorKey
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+MESSAGE = "Fuzz: is Saturday at ten fine for a test drive?"
+# §4.2: the bidirectional formatting characters no name or subject may hold.
+BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 OWNER_KINDS = ("owner_bearer", "owner_basic", "owner_page")
 ALL_KINDS = ("anonymous", "owner_bearer", "owner_page", "vendor_a", "vendor_b")
 
@@ -126,7 +135,8 @@ class TokenSpec:
         if self.signing == "garbage":
             return secrets.token_bytes(64)
         if self.signing == "hmac":  # the public key used as an HMAC secret (alg confusion)
-            secret = json.dumps(self.header.get("jwk", {})).encode()
+            jwk = self.header.get("jwk", {})
+            secret = json.dumps(jwk if jwk is not DELETE else {}).encode()
             return hmac.new(secret, data, hashlib.sha256).digest()
         key = self.key if self.signing == "valid" else ed25519.Ed25519PrivateKey.generate()
         if isinstance(key, ed25519.Ed25519PrivateKey):
@@ -178,6 +188,10 @@ def callers(endpoint: Endpoint) -> tuple[str, ...]:
         return ("submitter",)
     if rule.startswith("/access-requests/"):
         return ("poller_a", "poller_c")
+    if rule.startswith("/replies/") and rule.endswith("/thread"):  # the offer's thread
+        return ("messenger_d",) if method == "POST" else ("poller_d", "poller_a")
+    if rule.startswith("/threads/"):  # a vendor's threads at the pod
+        return ("messenger_a", "anonymous") if method == "POST" else ("poller_a", "poller_d")
     if rule.startswith("/replies/") and method == "POST":
         return ("offerer",)
     if rule.startswith("/replies/"):
@@ -271,6 +285,8 @@ def _fill(world: World, endpoint: Endpoint, caller: str, variant: int) -> str:
             values[name] = world.reply_token or "x"
         elif name == "offer_id":
             values[name] = world.offer_id or "x"
+        elif name == "thread_id":
+            values[name] = _thread(world, caller, variant) or "x"
         elif name == "intent_id":
             values[name] = world.intent_name or "x"
         elif name == "action":
@@ -285,6 +301,15 @@ def _fill(world: World, endpoint: Endpoint, caller: str, variant: int) -> str:
         else:
             values[name] = ("x", c.request_id, a.grant_id, a.id)[variant % 4]
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda match: values[match.group(1)], endpoint.rule)
+
+
+def _thread(world: World, caller: str, variant: int) -> str:
+    """A's own thread for A, the offer's thread for D, either for the owner."""
+    if caller.endswith("_a"):
+        return world.vendor_thread_id
+    if caller.endswith("_d"):
+        return world.offer_thread_id
+    return (world.offer_thread_id, world.vendor_thread_id)[variant % 2]
 
 
 def _vendor(world: World, caller: str):
@@ -347,6 +372,18 @@ def credentials(world: World, ex: Exchange) -> None:
         header = {"typ": "pds-offer+jwt", "alg": "EdDSA", "jwk": key.public_jwk}
         ex.signed_request = TokenSpec(key._private, header, claims)
         ex.set_header("Content-Type", "application/jwt")
+    elif caller in ("messenger_a", "messenger_d"):
+        # A message (§15.2) by the thread's vendor, for the URL it is posted to (made at send
+        # time, as a proof's htu is): A starts or writes to its thread, D about its offer.
+        vendor = world.vendor_a if caller == "messenger_a" else world.vendor_d
+        note: dict[str, Any] = {"type": "Note", "mediaType": "text/plain", "content": MESSAGE}
+        if ex.endpoint.rule == "/threads/":
+            note["name"] = "Fuzz subject"
+        claims = {"aud": FILL, "iat": FILL, "exp": FILL, "jti": FILL, "object": note}
+        header = {"typ": MESSAGE_TYP, "alg": "EdDSA", "jwk": vendor.key.public_jwk}
+        ex.signed_request = TokenSpec(vendor.private_key, header, claims)
+        ex.notes["message by"] = vendor.id
+        ex.set_header("Content-Type", "application/jwt")
 
 
 def _body(world: World, ex: Exchange, variant: int) -> None:
@@ -390,6 +427,16 @@ def _body(world: World, ex: Exchange, variant: int) -> None:
         }
     elif name == "intents.accept":
         ex.json_body = {"fields": [SCHEMA + "email"], "duration_seconds": 86400}
+    elif name == "owner_threads.start_as_owner":
+        ex.json_body = (
+            {"vendor": world.vendor_a.id, "subject": "Your delivery", "text": "Next door, please."}
+            if variant % 2
+            else {"offer": world.offer_id, "text": "Is it still available?"}
+        )
+    elif name == "owner_threads.reply":
+        ex.json_body = {"text": "Saturday at ten suits me."}
+    elif name == "owner_threads.change_state":
+        ex.json_body = {"state": ("open", "muted", "closed")[variant % 3]}
     elif name == "owner_grants.put_terms":
         ex.json_body = {"terms": DEFAULT_TERMS}
     elif ex.path.startswith("/app") and ex.method == "POST":
@@ -407,6 +454,13 @@ def _body(world: World, ex: Exchange, variant: int) -> None:
             ]
         if name == "web.create_token":
             fields = [(k, v) for k, v in fields if k != "name"] + [("name", "fuzz page token")]
+        if name in ("web.reply", "web.start_thread"):  # what the owner types
+            typed = {"text": "Thanks, noted."}
+            if name == "web.start_thread":
+                typed["subject"] = "A question"
+                if not any(k == "vendor" for k, _ in fields):
+                    typed["vendor"] = world.vendor_a.id
+            fields = [(k, v) for k, v in fields if k not in typed] + list(typed.items())
         ex.form = [(k, v) for k, v in fields if v != "\0file"]
         ex.multipart = bool(found and found[2])
         if ex.multipart:
@@ -426,6 +480,8 @@ class Sent:
     owner: bool  # valid owner credentials (token, password or page session with its CSRF)
     vendor: Any  # the vendor whose live grant and own proof came with it, if any
     may_submit: bool  # a signed access request that may be accepted
+    message_by: str | None = None  # the vendor id of a valid signed message it carries
+    owner_reads: bool = False  # the owner's token or page cookie (a read marks threads read)
 
 
 def materialize(world: World, ex: Exchange) -> Sent:
@@ -459,10 +515,22 @@ def materialize(world: World, ex: Exchange) -> Sent:
     body = ex.body
     if ex.signed_request is not None:
         spec = ex.signed_request
-        for name, value in (("iat", now), ("exp", now + 300), ("jti", secrets.token_urlsafe(16))):
+        for name, value in (
+            ("aud", world.url + target),  # a message's: the URL it is posted to (§15.2)
+            ("iat", now),
+            ("exp", now + 300),
+            ("jti", secrets.token_urlsafe(16)),
+        ):
             if spec.claims.get(name) is FILL:
                 spec.claims[name] = value
-        body = spec.encode().encode("utf-8", "surrogatepass")
+        if isinstance(spec.claims.get("aud"), list):  # an array holding the right URL
+            spec.claims["aud"] = [
+                world.url + target if v is FILL else v for v in spec.claims["aud"]
+            ]
+        token = spec.encode()
+        body = token.encode("utf-8", "surrogatepass")
+        if "message by" in ex.notes and _refused_message(ex, token, world.url + target):
+            ex.breaks.add("signed_request")
     elif ex.json_body is not DELETE:
         body = dumps(ex.json_body).encode("utf-8", "surrogatepass")
     elif ex.form is not None:
@@ -484,7 +552,15 @@ def materialize(world: World, ex: Exchange) -> Sent:
     for op in ex.raw_ops:
         op(wire)
     owner = "owner" not in ex.breaks and _owner_entitled(world, wire)
-    return Sent(wire, owner, _vendor_entitled(world, ex, wire), _may_submit(ex))
+    may_submit = _may_submit(ex)
+    return Sent(
+        wire,
+        owner,
+        _vendor_entitled(world, ex, wire),
+        may_submit,
+        ex.notes.get("message by") if may_submit else None,
+        _owner_reading(world, wire),
+    )
 
 
 def _form_body(world: World, ex: Exchange) -> bytes:
@@ -531,6 +607,101 @@ def _owner_entitled(world: World, wire: WireRequest) -> bool:
     return world.session_cookie.encode() in cookie and world.csrf.encode() in wire.body
 
 
+def _owner_reading(world: World, wire: WireRequest) -> bool:
+    """The owner's token or page session, on a request that may only read."""
+    scheme, token = _authorization(wire)
+    if (scheme, token) in (("bearer", world.owner_token), ("basic", basic(PASSWORD))):
+        return True
+    return world.session_cookie.encode() in (wire.header("Cookie") or b"")
+
+
+def _refused_message(ex: Exchange, token: str, url: str) -> bool:
+    """Whether §15.2 certainly refuses this signed message, posted to `url`: read from the
+    token as the pod reads it. Times within a second or two of a limit count as good."""
+    if len(token) > MAX_MESSAGE_BYTES:
+        return True
+    try:
+        head, body, _ = token.split(".")
+        header = json.loads(base64.urlsafe_b64decode(head + "==="))
+        claims = json.loads(base64.urlsafe_b64decode(body + "==="))
+    except (ValueError, RecursionError):
+        return True
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        return True
+    if header.get("typ") != MESSAGE_TYP or "crit" in header:
+        return True
+    if not isinstance(header.get("kid", ""), str) or header.get("alg") not in ("EdDSA", "Ed25519"):
+        return True
+    key = ex.signed_request.key if ex.signed_request else None
+    if key is None or header.get("jwk") != _public_jwk(key):
+        return True
+    if any(name not in claims for name in ("aud", "iat", "exp", "jti", "object")):
+        return True
+    if claims["aud"] != url:
+        return True
+    iat, exp, now = claims["iat"], claims["exp"], time.time()
+    nbf = claims.get("nbf", iat)
+    if not (_is_time(iat) and _is_time(exp) and _is_time(nbf)):
+        return True
+    if exp < now - LEEWAY - 2 or iat > now + LEEWAY + 2 or nbf > now + LEEWAY + 2:
+        return True
+    if not iat <= exp <= iat + MAX_LIFETIME:
+        return True
+    jti = claims["jti"]
+    if not _is_text(jti) or not 8 <= len(jti) <= 128:
+        return True
+    # A `vendor` claim is not judged here: what a thread shows of its vendor is checked once
+    # stored (`checks.stored_nonsense`) and read back (`checks.probe`).
+    starts = urllib.parse.unquote(urllib.parse.urlsplit(url).path) == "/threads/"
+    return _refused_note(claims["object"], starts)
+
+
+def _refused_note(note: Any, starts: bool) -> bool:
+    """§15.2's Note: type, plain text of 1 to 4000 characters, and to start a thread, a
+    one-line subject (no control or bidirectional formatting characters)."""
+    if not isinstance(note, dict) or note.get("type") != "Note":
+        return True
+    if note.get("mediaType", "text/plain") != "text/plain":
+        return True
+    content, subject = note.get("content"), note.get("name")
+    if not isinstance(content, str) or not _is_text(content):
+        return True
+    text = content.strip()
+    if not text or len(text) > MAX_TEXT or _controls(text, allowed="\n\t\r"):
+        return True
+    if not starts:
+        return False  # the subject (`name`) of any other message is ignored
+    if not isinstance(subject, str) or not _is_text(subject):
+        return True  # a new thread needs its subject
+    subject = subject.strip()
+    return not 0 < len(subject) <= MAX_SUBJECT or _controls(subject) or bool(BIDI & set(subject))
+
+
+def _is_time(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return -(2**62) < value < 2**62 and math.isfinite(value)
+
+
+def _is_text(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _controls(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in allowed for c in text)
+
+
+def _public_jwk(key: Any) -> dict[str, str]:
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}
+
+
 def _vendor_entitled(world: World, ex: Exchange, wire: WireRequest):
     """The vendor whose own live grant and own unbroken proof the request carries."""
     if "proof" in ex.breaks or ex.proof_signer not in ("vendor_a", "vendor_b"):
@@ -556,7 +727,7 @@ def unentitled_changes(before, after, sent: Sent, path_decoded: str) -> list[str
     if sent.owner and not safe:
         return wrong
     for table in before:
-        if before.raw[table] == after.raw[table]:
+        if before.raw[table] == after.raw[table] or table in THREAD_TABLES:
             continue
         old, new = before[table], after[table]
         for key in sorted(set(old) | set(new), key=repr):
@@ -570,7 +741,87 @@ def unentitled_changes(before, after, sent: Sent, path_decoded: str) -> list[str
             added = [k for k in after[table] if k not in before[table]]
             if len(added) > 1:
                 wrong.append(f"{table}: {len(added)} rows stored for one submission")
+    if any(t in before.raw and before.raw[t] != after.raw[t] for t in THREAD_TABLES):
+        wrong += _thread_changes(before, after, sent, path_decoded)
     return wrong
+
+
+THREAD_TABLES = ("threads", "thread_messages")
+
+
+def _thread_changes(before, after, sent: Sent, path: str) -> list[str]:
+    """Conversations (§15): a vendor's valid signed message adds itself to that vendor's
+    thread (made by it, if it starts one or is the first about its offer), and moves the
+    thread's `updated_at`; the owner reading a thread marks it read. Nothing else."""
+    allowed: dict[str, set] = {"threads": set(), "thread_messages": set()}
+    messages = after["thread_messages"]
+    posted = [k for k in messages if k not in before["thread_messages"]]
+    if sent.wire.method not in SAFE_METHODS and sent.message_by and len(posted) == 1:
+        message = messages[posted[0]]
+        key = (message["pod_id"], message["thread_id"])
+        if message["author"] == sent.message_by and _may_post(
+            before, after, sent.message_by, key, path
+        ):
+            allowed["thread_messages"].add(posted[0])
+            allowed["threads"].add(key)
+    read = re.fullmatch(r"/(?:owner/threads|app/messages)/([^/]+)", path)
+    wrong = []
+    for table in THREAD_TABLES:
+        old, new = before[table], after[table]
+        for key in sorted(set(old) | set(new), key=repr):
+            was, now = old.get(key), new.get(key)
+            if was == now or (
+                key in allowed[table] and (was is None or _only(was, now, "updated_at"))
+            ):
+                continue
+            if (
+                table == "threads"
+                and sent.wire.method in SAFE_METHODS
+                and sent.owner_reads
+                and read
+                and was is not None
+                and now is not None
+                and was["id"] == read.group(1)
+                and _only(was, now, "customer_read_at")
+            ):
+                continue  # the owner opened the thread: it is read
+            wrong.append(_describe(table, key, was, now))
+    return wrong
+
+
+def _may_post(before, after, vendor_id: str, key, path: str) -> bool:
+    """Whether `vendor_id` may add a message to thread `key` by posting to `path`."""
+    was, thread = before["threads"].get(key), after["threads"].get(key)
+    if thread is None or thread["vendor_id"] != vendor_id:
+        return False
+    if was is not None and was["state"] == "closed":
+        return False
+    if path == "/threads/":  # a vendor holding a live grant starts a thread
+        live = any(
+            grant["vendor_id"] == vendor_id
+            and grant["revoked_at"] is None
+            and dt.datetime.fromisoformat(grant["expires_at"]) > dt.datetime.now(dt.UTC)
+            for grant in after["grants"].values()
+        )
+        return live and was is None and thread["started_by"] == "vendor" and not thread["offer_id"]
+    if was is None and thread["started_by"] != "offer":
+        return False
+    about = re.fullmatch(r"/replies/[^/]+/offers/([^/]+)/thread", path)
+    offer = (
+        after["offers"].get((thread["pod_id"], thread["offer_id"]))
+        if "offers" in after.raw
+        else None
+    )
+    if about:
+        return thread["offer_id"] == about.group(1) and offer is not None
+    if path == f"/threads/{thread['id']}" and was is not None:
+        # ...at the pod's own address: a thread about an offer only once it is accepted
+        return thread["offer_id"] is None or (offer is not None and offer["status"] == "accepted")
+    return False
+
+
+def _only(old: dict, new: dict, column: str) -> bool:
+    return {k for k in old if old[k] != new.get(k)} <= {column}
 
 
 def _allowed(table: str, old: dict | None, new: dict | None, sent: Sent, path: str) -> bool:

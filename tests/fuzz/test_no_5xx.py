@@ -2,16 +2,17 @@
 
 Each test starts from valid requests (the owner's token, the consent page's session and CSRF
 token, a vendor's live grant with a fresh DPoP proof, a signed access request, a signed offer to
-a published intent) to every route in the app's url_map, mutates them, sends them byte for byte
-to a live server on each backend, and checks that
+a published intent, a vendor's signed message to its thread) to every route in the app's
+url_map, mutates them, sends them byte for byte to a live server on each backend, and checks that
 
 - the answer is below 500 (and there is one);
 - every table of the pod (but the audit log, replay records and notification queue) changed only
   as the request was entitled to: anything with the owner's valid credentials; with a vendor's
   own live grant and unspoilt proof, new documents in its own container, or giving that grant
   back; one pending access request, or one received offer, for an unspoilt signed submission;
-  nothing at all for a GET or HEAD; and nothing stored breaks §1.3 paths, §4.2 requests or §14
-  offers;
+  one message (and the thread it starts) for a signed message §15.2 accepts, in a thread of its
+  signer; nothing at all for a GET or HEAD (but the owner opening a thread marks it read); and
+  nothing stored breaks §1.3 paths, §4.2 requests, §14 offers or §15 threads and messages;
 - nothing stored breaks what is read next (after a write, the owner's lists, the pages and the
   documents written are read back; after an audited refusal with odd text, the audit views).
 
@@ -95,6 +96,19 @@ DOCUMENTED = [
     ("GET", "/owner/audit"),
     ("POST", "/replies/{reply}"),
     ("GET", "/replies/{reply}/offers/{offer}"),
+    ("POST", "/threads/"),
+    ("GET", "/threads/"),
+    ("HEAD", "/threads/"),
+    ("GET", "/threads/{thread}"),
+    ("HEAD", "/threads/{thread}"),
+    ("POST", "/threads/{thread}"),
+    ("GET", "/replies/{reply}/offers/{offer}/thread"),
+    ("POST", "/replies/{reply}/offers/{offer}/thread"),
+    ("GET", "/owner/threads"),
+    ("POST", "/owner/threads"),
+    ("GET", "/owner/threads/{thread}"),
+    ("PATCH", "/owner/threads/{thread}"),
+    ("POST", "/owner/threads/{thread}/messages"),
 ]
 
 
@@ -140,6 +154,7 @@ def test_every_documented_endpoint_is_served_and_fuzzed(world):
         "{token}": world.spare_token_id,
         "{reply}": world.reply_token,
         "{offer}": world.offer_id,
+        "{thread}": world.vendor_thread_id,
     }
     missing = []
     for method, template in DOCUMENTED:
@@ -167,6 +182,18 @@ def test_every_endpoint_has_a_valid_request_to_start_from(world):
         ("POST", "web.create_token", "owner_page"): 200,
         ("POST", "owner_grants.approve", "owner_bearer"): 201,
         ("POST", "grants.give_back", "vendor_a"): 200,
+        ("POST", "threads.offer_message", "messenger_d"): 201,
+        ("GET", "threads.offer_thread", "poller_d"): 200,
+        ("POST", "threads.vendor_message", "messenger_a"): 201,
+        ("GET", "threads.vendor_thread", "poller_a"): 200,
+        ("POST", "threads.start_thread", "messenger_a"): 201,
+        ("GET", "threads.vendor_threads", "poller_a"): 200,
+        ("GET", "owner_threads.list_threads", "owner_bearer"): 200,
+        ("GET", "owner_threads.get_thread", "owner_bearer"): 200,
+        ("POST", "owner_threads.start_as_owner", "owner_bearer"): 201,
+        ("POST", "owner_threads.reply", "owner_bearer"): 201,
+        ("PATCH", "owner_threads.change_state", "owner_bearer"): 200,
+        ("GET", "web.thread_page", "owner_page"): 200,
     }
     seen: dict[tuple[str, str, str], set[int]] = {}
     for endpoint, caller in _targets(world):
@@ -225,6 +252,17 @@ def test_mutated_offers(world, data):
     _fuzz(world, data, m.offer_family, keep=lambda endpoint, caller: caller == "offerer")
 
 
+@settings(FUZZ, max_examples=examples(80))
+@given(data=st.data())
+def test_mutated_messages(world, data):
+    _fuzz(
+        world,
+        data,
+        m.message_family,
+        keep=lambda endpoint, caller: caller.startswith("messenger"),
+    )
+
+
 @settings(FUZZ, max_examples=examples(150))
 @given(data=st.data())
 def test_any_mutations_anywhere(world, data):
@@ -243,8 +281,8 @@ def test_any_mutations_anywhere(world, data):
     )
 
 
-def _resolve(world: World, target: catalogue.Target) -> Endpoint | None:
-    for endpoint in endpoints(world.app):
+def _resolve(known: list[Endpoint], target: catalogue.Target) -> Endpoint | None:
+    for endpoint in known:
         if (endpoint.name, endpoint.method) == (target.name, target.method) and bool(
             endpoint.arguments
         ) == target.with_arguments:
@@ -255,8 +293,9 @@ def _resolve(world: World, target: catalogue.Target) -> Endpoint | None:
 def test_every_catalogued_hostile_value_once(world):
     """Each value the mutations know, sent once; every distinct failure is reported."""
     findings: dict[str, list] = {}
+    known = endpoints(world.app)
     for family, target, mutations in catalogue.entries():
-        endpoint = _resolve(world, target)
+        endpoint = _resolve(known, target)
         if endpoint is None:  # renamed or gone: the hypothesis tests still reach what is there
             continue
         found = run_example(world, endpoint, target.caller, target.variant, mutations)

@@ -4,7 +4,9 @@ A claimed pod with the sample profile and preferences, an owner API token and a 
 signed-in consent page session with its CSRF token, vendor A (a live grant: part of the profile,
 the preferences, its own container to read and append, B's container to read), vendor B (its own
 container), vendor C (a pending access request), a record in each of A's and B's containers,
-and, when the pod takes offers, a published intent with vendor D's offer waiting.
+and, when the pod takes offers, a published intent with vendor D's offer waiting; when it
+keeps conversations, a thread A started (with its first message) and the thread about D's
+offer (with D's first message).
 
 Fuzzed requests may legitimately change that world (the owner revokes A's grant, deletes the
 profile, replaces the terms...). `ensure()` puts back what the next example needs, with the
@@ -33,11 +35,14 @@ from argon2.exceptions import VerificationError
 from werkzeug.exceptions import HTTPException
 
 from pds import schemas
+from pds.consent import threads as thread_rules
+from pds.consent import vendor_threads as vendor_thread_rules
 from pds.consent.terms import DEFAULT_TERMS
 from pds.store import tables
 from tests.conftest import CHEAP_HASHER, PASSWORD, LiveServer
 from tests.fuzz.wire import WireRequest, WireResponse, send
-from vendor_client import VendorKey
+from vendor_client import VendorKey, make_proof
+from vendor_client.threads import sign_message
 
 PURPOSE = "https://w3id.org/dpv#ServiceProvision"
 SCHEMA = "https://schema.org/"
@@ -57,8 +62,15 @@ WATCHED = {
     for name, table in tables.metadata.tables.items()
     if name not in UNWATCHED and ("pod_id" in table.c or name == "pods")
 }
-# Bookkeeping a read may update: when an owner token was last used.
+# Bookkeeping a read may update: when an owner token was last used. (The owner reading a
+# thread marks it read, `threads.customer_read_at`: see `exchange.unentitled_changes`.)
 IGNORED_COLUMNS = {"api_tokens": {"last_used_at"}}
+# §15.10: the messages a vendor key may post in an hour (in one thread; the world counts them
+# over all the key's threads, never fewer), the threads it may start, and what a thread holds.
+# The world moves to a new key (or thread) before the next example could be refused for them.
+MESSAGE_CAP = vendor_thread_rules.MESSAGES_PER_THREAD_HOUR
+THREAD_CAP = vendor_thread_rules.THREADS_PER_VENDOR_HOUR
+THREAD_LENGTH = thread_rules.MAX_MESSAGES
 
 
 @dataclasses.dataclass
@@ -236,10 +248,15 @@ class World:
         self.vendor_c = self._pending_vendor()
         self.vendor_d = Vendor("D", VendorKey.generate())  # sends offers to the intent
         self.intent_name = self.reply_token = self.intent_id = self.offer_id = ""
+        self.vendor_thread_id = self.offer_thread_id = ""
         self.takes_offers = hasattr(self.pod, "offers") and hasattr(self.pod, "intents")
+        self.keeps_threads = self.takes_offers and hasattr(self.pod, "vendor_threads")
         if self.takes_offers:
             self._publish_intent()
             self._send_offer()
+        if self.keeps_threads:
+            self._start_vendor_thread()
+            self._start_offer_thread()
         archive = io.BytesIO()
         self.pod.export_archive(archive)
         self.archive = archive.getvalue()
@@ -337,6 +354,22 @@ class World:
         signed = self.vendor_d.key.sign(claims, "pds-offer+jwt")
         self.offer_id = self.pod.offers.submit(self.reply_token, signed).id
 
+    def offer_thread_url(self) -> str:
+        return f"{self.url}/replies/{self.reply_token}/offers/{self.offer_id}/thread"
+
+    def _start_vendor_thread(self) -> None:
+        """A thread vendor A starts (it holds a live grant), with its first message."""
+        url = f"{self.url}/threads/"
+        signed = sign_message(self.vendor_a.key, url, "Your order ships on Monday.", subject="Fuzz")
+        self.vendor_thread_id = self.pod.vendor_threads.vendor_start(signed, url).thread_id
+
+    def _start_offer_thread(self) -> None:
+        """The thread about the world's offer, with vendor D's first message."""
+        url = self.offer_thread_url()
+        signed = sign_message(self.vendor_d.key, url, "It has a full service history.")
+        posted = self.pod.vendor_threads.offer_post(self.reply_token, self.offer_id, signed, url)
+        self.offer_thread_id = posted.thread_id
+
     def _pending_vendor(self) -> Vendor:
         vendor = Vendor("C", VendorKey.generate())
         vendor.request_id = self._ask(
@@ -425,8 +458,11 @@ class World:
         if pending != "pending":
             self.vendor_c = self._pending_vendor()
             changed = True
+        offer_id = self.offer_id
         if self.takes_offers:
             changed = self._ensure_offers() or changed
+        if self.keeps_threads:
+            changed = self._ensure_threads(new_offer=offer_id != self.offer_id) or changed
         if changed:
             self._forms, self._last = None, None
 
@@ -459,6 +495,77 @@ class World:
             self.vendor_d = Vendor("D", VendorKey.generate())  # 3 offers an hour from one key
             self._send_offer()
         return intent != "published" or offer != "received"
+
+    def _ensure_threads(self, *, new_offer: bool) -> bool:
+        """A's thread and the offer's thread, open, and room for the next example's message:
+        under the hourly caps of A's and D's keys (§15.10) and the length of a thread. A key
+        near a cap is replaced (A with a new grant, D with a new offer), as offers do."""
+        threads, messages = WATCHED["threads"], WATCHED["thread_messages"]
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        ids = [self.vendor_thread_id, self.offer_thread_id]
+        with self.store.read() as conn:
+            rows = {
+                r.id: r
+                for r in conn.execute(
+                    sa.select(threads.c.id, threads.c.vendor_id, threads.c.state).where(
+                        threads.c.pod_id == self.pod.id, threads.c.id.in_(ids)
+                    )
+                )
+            }
+            lengths = dict(
+                conn.execute(
+                    sa.select(messages.c.thread_id, sa.func.count())
+                    .where(messages.c.pod_id == self.pod.id, messages.c.thread_id.in_(ids))
+                    .group_by(messages.c.thread_id)
+                ).all()
+            )
+            sent = dict(
+                conn.execute(
+                    sa.select(messages.c.author, sa.func.count())
+                    .where(
+                        messages.c.pod_id == self.pod.id,
+                        messages.c.author.in_([self.vendor_a.id, self.vendor_d.id]),
+                        messages.c.created_at >= since,
+                    )
+                    .group_by(messages.c.author)
+                ).all()
+            )
+            started = conn.execute(
+                sa.select(sa.func.count()).where(
+                    threads.c.pod_id == self.pod.id,
+                    threads.c.vendor_id == self.vendor_a.id,
+                    threads.c.started_by == "vendor",
+                    threads.c.created_at >= since,
+                )
+            ).scalar_one()
+
+        def full(thread_id: str) -> bool:
+            return lengths.get(thread_id, 0) >= THREAD_LENGTH - 2
+
+        changed = False
+        a_thread = rows.get(self.vendor_thread_id)
+        if sent.get(self.vendor_a.id, 0) >= MESSAGE_CAP - 2 or started >= THREAD_CAP - 1:
+            self._replace_vendor(self.vendor_a)
+            a_thread = None
+        if a_thread is None or a_thread.vendor_id != self.vendor_a.id or full(a_thread.id):
+            self._start_vendor_thread()
+            changed = True
+        elif a_thread.state == "closed":
+            self.pod.threads.set_state(a_thread.id, "open")
+            changed = True
+
+        d_thread = rows.get(self.offer_thread_id)
+        if sent.get(self.vendor_d.id, 0) >= MESSAGE_CAP - 2 or (d_thread and full(d_thread.id)):
+            self.vendor_d = Vendor("D", VendorKey.generate())
+            self._send_offer()
+            new_offer = True
+        if new_offer or d_thread is None or d_thread.vendor_id != self.vendor_d.id:
+            self._start_offer_thread()
+            changed = True
+        elif d_thread.state == "closed":
+            self.pod.threads.set_state(d_thread.id, "open")
+            changed = True
+        return changed
 
     def _replace_vendor(self, vendor: Vendor) -> None:
         """A vendor whose grant ended (revoked, given back) comes back with a new key."""
@@ -523,6 +630,11 @@ class World:
         )
         return self.send(request)[0]
 
+    def vendor_get(self, vendor: Vendor, path: str) -> WireResponse | None:
+        """A read with a DPoP proof of `vendor`'s key and no grant (its threads)."""
+        proof = make_proof(vendor.key, "GET", self.url + path)
+        return self.send(WireRequest("GET", path.encode(), [("DPoP", proof.encode())]))[0]
+
     def page_get(self, path: str) -> WireResponse | None:
         request = WireRequest("GET", path.encode(), [("Cookie", self.cookie_header().encode())])
         return self.send(request)[0]
@@ -558,11 +670,15 @@ class World:
             f"/app/grants/{self.vendor_a.grant_id}/revoke",
             "/app/intents",
             f"/app/intents/{self.intent_name}",
+            "/app/messages",
+            f"/app/messages/{self.offer_thread_id}",
         ]
 
     def _scrape(self, page: str) -> None:
         assert self._forms is not None
         response = self.page_get(page)
+        if page.startswith("/app/messages/"):
+            self._last = None  # opening a thread marks it read: a change to snapshot again
         if response is None or response.status != 200:
             return
         scraper = FormScraper()

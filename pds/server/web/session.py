@@ -65,7 +65,10 @@ def check_csrf() -> None:
     """Refuse a form post without this session's CSRF token (and from another origin)."""
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent, expected):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a 500).
+    if not expected or not hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode()
+    ):
         abort(400, "This form has expired or did not come from your pod. Reload and try again.")
     origin = request.headers.get("Origin")
     if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
