@@ -11,20 +11,30 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Iterator
 
 import pytest
-import requests
-import sqlalchemy as sa
 from rdflib import Graph, Literal, URIRef
 
 import vendor_client
 from pds.consent import InvalidInput
-from pds.store import tables
-from tests.server.test_my_data_page import Page, signed_in
+from tests.relay.relay_setup import Receiver
+from tests.server.records_setup import (
+    PDS,
+    PREFIXES,
+    RECEIPT,
+    SCHEMA,
+    SERVICE_2025,
+    SERVICE_2026,
+    WARRANTY,
+    WEEK,
+    append,
+    counts,
+    dealer_with_records,
+    insurer_listening,
+    known,
+    wait_for,
+)
 from tests.server.vendor_setup import (
     PURPOSE,
     TURTLE,
@@ -37,49 +47,7 @@ from tests.server.vendor_setup import (
 )
 from vendor_client import PendingRequest, PodClient, VendorKey
 
-SCHEMA = "https://schema.org/"
-PDS = "https://w3id.org/vrm-pod/ns#"
-PREFIXES = (
-    "@prefix schema: <https://schema.org/> .\n"
-    "@prefix pds: <https://w3id.org/vrm-pod/ns#> .\n"
-    "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
-)
-RECEIPT = PREFIXES + (
-    '<#order> a schema:Order ; schema:orderNumber "SO-1042" ;\n'
-    '    schema:orderDate "2026-11-23"^^xsd:date ; schema:description "Winter tyres, fitted" ;\n'
-    '    schema:price 480.00 ; schema:priceCurrency "GBP" .\n'
-)
-WARRANTY = PREFIXES + (
-    '<#warranty> a schema:WarrantyPromise ; schema:name "3 years parts and labour" ;\n'
-    '    schema:validFrom "2026-11-23"^^xsd:date ; schema:validThrough "2029-11-22"^^xsd:date .\n'
-)
-SERVICE_2025 = PREFIXES + (
-    '<#visit> a pds:ServiceRecord ; schema:name "Annual service" ;\n'
-    '    schema:startDate "2025-03-10"^^xsd:date ; schema:description "Oil and filters" ;\n'
-    "    pds:mileage 31000 .\n"
-)
-SERVICE_2026 = PREFIXES + (
-    '<#visit> a pds:ServiceRecord ; schema:name "Annual service" ;\n'
-    '    schema:startDate "2026-03-12"^^xsd:date ; schema:description "Brake pads replaced" ;\n'
-    "    pds:mileage 48200 .\n"
-)
 SHARE_TYPES = {"Share"}
-WEEK = 7 * 86400
-
-
-# -- a loopback callback, and vendors the pod knows -----------------------------------------------
-
-
-class _Callback(BaseHTTPRequestHandler):
-    received: list[bytes]
-
-    def do_POST(self):
-        self.received.append(self.rfile.read(int(self.headers["Content-Length"])))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -88,80 +56,20 @@ def settings(settings):
 
 
 @pytest.fixture
-def insurer_callback():
-    handler = type("Handler", (_Callback,), {"received": []})
-    http = HTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}/pod-events", handler.received
-    http.shutdown()
-    http.server_close()
-
-
-def known(
-    server,
-    owner,
-    name: str,
-    scopes: list[dict],
-    callback: str | None = None,
-    vendor: Vendor | None = None,
-) -> Vendor:
-    """A vendor (new unless given) that asked for `scopes` and was given them."""
-    vendor = vendor or new_vendor(server)
-    pending = vendor.client.request_access(
-        scopes,
-        purpose=PURPOSE,
-        description="to look after your car",
-        duration=dt.timedelta(days=30),
-        vendor={"name": name},
-        callback=callback,
-    )
-    approved = owner.post(f"{server.url}/owner/access-requests/{pending.id}/approve")
-    assert approved.status_code == 201, approved.text
-    vendor.grant = pending.wait(timeout=10)
-    return vendor
+def insurer_callback() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
 
 
 @pytest.fixture
 def dealer(server, owner) -> Vendor:
-    """A car dealer that keeps its records in its own container: two service visits."""
-    vendor = new_vendor(server)
-    own = [{"resource": f"/vendors/{vendor.id}/", "modes": ["read", "append"]}]
-    known(server, owner, "Example Motors", own, vendor=vendor)
-    for slug, body in (("service-2025", SERVICE_2025), ("service-2026", SERVICE_2026)):
-        vendor.client.append(f"/vendors/{vendor.id}/", body, vendor.grant, slug=slug)
-    return vendor
+    return dealer_with_records(server, owner)
 
 
 @pytest.fixture
 def insurer(server, owner, insurer_callback) -> Vendor:
-    """An insurer that once asked for the customer's email address, with a callback."""
-    url, _received = insurer_callback
-    scopes = [{"resource": "/profile", "modes": ["read"], "fields": [SCHEMA + "email"]}]
-    return known(server, owner, "Example Insurance", scopes, callback=url)
-
-
-def append(server, vendor: Vendor, body: str, slug: str) -> requests.Response:
-    url = f"{server.url}/data/vendors/{vendor.id}/"
-    headers = {**TURTLE, "Slug": slug}
-    return data_request(
-        "POST", url, vendor.grant.token, proof(vendor, "POST", url), data=body, headers=headers
-    )
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-def counts(server) -> tuple[int, int]:
-    """How many access requests and grants the pod holds."""
-    with server.store.read() as conn:
-        return tuple(
-            conn.execute(sa.select(sa.func.count()).where(t.c.pod_id == server.pod.id)).scalar_one()
-            for t in (tables.access_requests, tables.grants)
-        )
+    return insurer_listening(server, owner, insurer_callback.callback)
 
 
 # -- appending: the shapes --------------------------------------------------------------------
@@ -257,14 +165,14 @@ def test_a_record_of_a_kind_the_pod_does_not_know_is_kept_as_it_is(server, deale
 def test_sharing_a_service_visit_lets_the_insurer_read_that_record_and_nothing_else(
     server, owner, dealer, insurer, insurer_callback
 ):
-    _url, received = insurer_callback
+    received = insurer_callback.notices
     record = f"/vendors/{dealer.id}/service-2026"
 
     shared = server.pod.sharing.share(insurer.id, [record], PURPOSE, WEEK)
 
     # The insurer is told, signed by the pod, where to fetch the grant...
     wait_for(lambda: received)
-    told = insurer.client.verify_notification(received[0])
+    told = insurer.client.verify_notification(received[0].body)
     assert told["type"] == "Share" and told["grant"] == shared.grant.id
     assert told["object"] == shared.status_url
     assert told["aud"] == insurer.id
@@ -416,116 +324,6 @@ def test_a_share_that_cannot_be_is_refused_in_words_and_nothing_is_made(
         server.pod.sharing.share(to, resources, purpose, duration)
 
     assert says in str(refused.value)
-    assert counts(server) == before
-
-
-# -- the page: records in words, and the share form -----------------------------------------------
-
-
-@pytest.fixture
-def browser(server, owner) -> requests.Session:
-    return signed_in(server)
-
-
-def options(html: str, select_id: str) -> list[tuple[str, str]]:
-    """(value, text) of the options of the select with this id."""
-    select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', html, re.S)
-    assert select, select_id
-    return re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', select.group(1))
-
-
-def test_the_records_page_says_what_each_record_is_in_plain_words(server, browser, dealer):
-    append(server, dealer, RECEIPT, "order-SO-1042")
-
-    listing = browser.get(f"{server.url}/app/records", timeout=10).text
-    assert ">Receipt SO-1042, 23 Nov 2026</a>" in listing
-    assert ">Service visit on 12 Mar 2026: Brake pads replaced</a>" in listing
-    assert re.search(r"Example Motors</span>\s*<span class=\"unverified\">", listing)
-
-    page = browser.get(f"{server.url}/app/records/{dealer.id}/order-SO-1042", timeout=10)
-    shown = Page(page.text)
-    assert shown.text["thing-1-title"] == "Receipt"
-    facts = re.sub(r"\s+", " ", shown.text["thing-1"])
-    for words in ("Order number SO-1042", "Date 23 Nov 2026", "Price 480.00 GBP"):
-        assert words in facts, facts
-    assert "Currency" not in facts  # said with the price
-    assert "<details" in page.text and "schema:orderNumber" in page.text  # folded away
-
-    visit = Page(browser.get(f"{server.url}/app/records/{dealer.id}/service-2026").text)
-    facts = re.sub(r"\s+", " ", visit.text["thing-1"])
-    assert visit.text["thing-1-title"] == "Service visit"
-    assert "Mileage 48,200 km" in facts and "Work done Brake pads replaced" in facts
-
-
-def test_the_share_form_lets_the_customer_share_a_record_and_says_so(
-    server, browser, dealer, insurer, insurer_callback
-):
-    _url, received = insurer_callback
-    page = browser.get(f"{server.url}/app/records/{dealer.id}/service-2026", timeout=10).text
-
-    vendors = options(page, "share-record-vendor")
-    assert [text for _v, text in vendors] == ["Example Insurance"]  # not the dealer
-    durations = [text for _v, text in options(page, "share-record-duration")]
-    assert durations == ["A day", "A week", "30 days", "90 days", "A year"]
-    form = dict(Page(page).submission("/app/records/share"))
-    sent = {
-        **form,
-        "vendor": insurer.id,
-        "purpose": PURPOSE,
-        "duration": str(90 * 86400),
-    }
-    response = browser.post(f"{server.url}/app/records/share", data=sent, timeout=10)
-
-    assert response.status_code == 200, response.text
-    confirmation = Page(response.text)
-    assert "Shared with Example Insurance" in re.sub(r"\s+", " ", response.text)
-    grant_id = response.url.rsplit("/", 1)[1]
-    assert f"/app/grants/{grant_id}" in confirmation.links
-    assert "Your pod has told Example Insurance about it." in response.text
-    grant = server.pod.grants.get(grant_id)
-    assert grant.vendor_id == insurer.id and grant.state == "active"
-    assert [s.to_json() for s in grant.scopes] == [
-        {"resource": f"/vendors/{dealer.id}/service-2026", "modes": ["read"]}
-    ]
-    assert grant.expires_at - grant.issued_at == dt.timedelta(days=90)
-    wait_for(lambda: received)
-    assert insurer.client.verify_notification(received[0])["grant"] == grant_id
-
-
-def test_the_share_form_on_a_vendors_records_shares_them_all_with_a_vendor_without_callback(
-    server, owner, browser, dealer
-):
-    quiet = known(server, owner, "Quiet Insurance", [{"resource": "/preferences"}])
-    page = browser.get(f"{server.url}/app/records", timeout=10).text
-    form = dict(Page(page).submission("/app/records/share"))
-    assert form["writer"] == dealer.id and form["record"] == ""
-
-    sent = {**form, "vendor": quiet.id, "purpose": PURPOSE, "duration": "86400"}
-    response = browser.post(f"{server.url}/app/records/share", data=sent, timeout=10)
-
-    assert response.status_code == 200, response.text
-    assert "it finds the grant when it next looks at its requests to your pod" in response.text
-    grant = server.pod.grants.get(response.url.rsplit("/", 1)[1])
-    assert [s.resource for s in grant.scopes] == [f"/vendors/{dealer.id}/"]
-
-
-def test_the_share_form_needs_its_csrf_token_and_refusals_are_said_on_the_page(
-    server, browser, dealer, insurer
-):
-    page = browser.get(f"{server.url}/app/records/{dealer.id}/service-2026", timeout=10).text
-    form = dict(Page(page).submission("/app/records/share"))
-    before = counts(server)
-
-    forged = {**form, "csrf_token": "forged", "vendor": insurer.id, "purpose": PURPOSE}
-    response = browser.post(f"{server.url}/app/records/share", data=forged, timeout=10)
-    assert response.status_code == 400
-    assert counts(server) == before
-
-    to_itself = {**form, "vendor": dealer.id, "purpose": PURPOSE, "duration": "86400"}
-    response = browser.post(f"{server.url}/app/records/share", data=to_itself, timeout=10)
-    assert response.status_code == 200
-    assert response.url.endswith(f"/app/records/{dealer.id}/service-2026")
-    assert "Nothing was shared: " in response.text and "own records" in response.text
     assert counts(server) == before
 
 
