@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from pds import schemas
+from tests.relay.relay_setup import Receiver
+from tests.server.records_setup import dealer_with_records, insurer_listening
 from tests.server.vendor_setup import EMAIL, INTENT, TURTLE, Vendor, granted, new_vendor
 
 
@@ -44,3 +48,25 @@ def published(server, owner, customer_data) -> dict:
     answer = owner.post(f"{server.url}/owner/intents/small-car/publish", timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()["published"]
+
+
+# -- a dealer that keeps records, and an insurer that listens (records and sharing) ---------------
+
+
+@pytest.fixture
+def insurer_callback() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def dealer(server, owner) -> Vendor:
+    """A car dealer that keeps two service visits in its own container."""
+    return dealer_with_records(server, owner)
+
+
+@pytest.fixture
+def insurer(server, owner, insurer_callback) -> Vendor:
+    """An insurer given the customer's email address once, with a callback."""
+    return insurer_listening(server, owner, insurer_callback.callback)

@@ -7,48 +7,26 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 import requests
 
-from tests.relay.relay_setup import Receiver
 from tests.server.records_setup import (
     RECEIPT,
     append,
     counts,
-    dealer_with_records,
-    insurer_listening,
     known,
     wait_for,
 )
 from tests.server.test_my_data_page import Page, signed_in
 from tests.server.vendor_setup import (
     PURPOSE,
-    Vendor,
 )
 
 
 @pytest.fixture
 def settings(settings):
     return dataclasses.replace(settings, allow_private_callbacks=True)  # vendors on loopback
-
-
-@pytest.fixture
-def insurer_callback() -> Iterator[Receiver]:
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def dealer(server, owner) -> Vendor:
-    return dealer_with_records(server, owner)
-
-
-@pytest.fixture
-def insurer(server, owner, insurer_callback) -> Vendor:
-    return insurer_listening(server, owner, insurer_callback.callback)
 
 
 # -- the page: records in words, and the share form -----------------------------------------------

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from rdflib import Graph, Literal, URIRef
 
 import vendor_client
 from pds.consent import InvalidInput
-from tests.relay.relay_setup import Receiver
 from tests.server.records_setup import (
     PDS,
     PREFIXES,
@@ -30,15 +28,12 @@ from tests.server.records_setup import (
     WEEK,
     append,
     counts,
-    dealer_with_records,
-    insurer_listening,
     known,
     wait_for,
 )
 from tests.server.vendor_setup import (
     PURPOSE,
     TURTLE,
-    Vendor,
     assert_refused,
     data_request,
     new_vendor,
@@ -53,23 +48,6 @@ SHARE_TYPES = {"Share"}
 @pytest.fixture
 def settings(settings):
     return dataclasses.replace(settings, allow_private_callbacks=True)  # vendors on loopback
-
-
-@pytest.fixture
-def insurer_callback() -> Iterator[Receiver]:
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def dealer(server, owner) -> Vendor:
-    return dealer_with_records(server, owner)
-
-
-@pytest.fixture
-def insurer(server, owner, insurer_callback) -> Vendor:
-    return insurer_listening(server, owner, insurer_callback.callback)
 
 
 # -- appending: the shapes --------------------------------------------------------------------
