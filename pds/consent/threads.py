@@ -69,10 +69,6 @@ class Thread:
     unread: int
     last: Message | None
 
-    @property
-    def path(self) -> str:
-        return THREADS_PATH + self.id
-
 
 @dataclasses.dataclass(frozen=True)
 class ThreadView:
