@@ -146,8 +146,11 @@ class Offers:
             request_id=None,
         )
         with self.ctx.store.begin() as conn:
+            # The pod's row is locked while the caps are counted: concurrent offers are
+            # counted one after the other, so none can slip past a cap.
+            pod = pods.lock(conn, self.ctx.id)
             self._check_flood(conn, intent, vendor_id, client, now)
-            pod_terms = terms.current_terms(pods.get(conn, self.ctx.id).settings)
+            pod_terms = terms.current_terms(pod.settings)
             body["terms"] = terms.known_ids(pod_terms, body["terms"])
             try:
                 replay.remember(

@@ -112,7 +112,8 @@ class AccessRequests:
         callback = self._callback(claims.get("callback"))
         request_id = secrets.token_urlsafe(16)
         with self.ctx.store.begin() as conn:
-            pod_terms = terms.current_terms(pods.get(conn, self.ctx.id).settings)
+            # Locked while the caps are counted, as for offers: none can slip past a cap.
+            pod_terms = terms.current_terms(pods.lock(conn, self.ctx.id).settings)
             accepted = terms.check_accepted(pod_terms, claims.get("terms", []))
             client = client_network(client_address)
             self._check_flood(conn, vendor_id, client, now)

@@ -5,6 +5,7 @@ both backends, with vendors using vendor_client."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import json
 import secrets
@@ -328,3 +329,16 @@ def test_an_offer_id_used_at_another_intent_is_not_a_replay(server, owner, publi
     assert post(published, signed(published, key, jti="one-jti-for-both")).status_code == 202
     assert post(second, signed(second, key, jti="one-jti-for-both")).status_code == 202
     assert post(second, signed(second, key, jti="one-jti-for-both")).status_code == 422
+
+
+def test_concurrent_offers_from_one_key_cannot_pass_the_cap(server, owner, published):
+    key = VendorKey.generate()
+    bodies = [signed(published, key) for _ in range(offer_rules.OFFERS_PER_VENDOR_HOUR + 12)]
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda body: post(published, body).status_code, bodies))
+
+    assert statuses.count(202) == offer_rules.OFFERS_PER_VENDOR_HOUR
+    assert set(statuses) == {202, 429}
+    listed = owner.get(f"{server.url}/owner/intents/small-car/offers", timeout=10).json()
+    assert len(listed["offers"]) == offer_rules.OFFERS_PER_VENDOR_HOUR

@@ -4,6 +4,8 @@ flood from one network as one line, with one button to say no to all of it."""
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -108,3 +110,20 @@ def test_deny_all_without_the_csrf_token_changes_nothing(server, owner):
 
     assert response.status_code in (400, 403)
     assert len(pending(owner, server)) == 3
+
+
+def test_concurrent_requests_from_one_network_cannot_pass_the_cap(server, owner):
+    cap = access_requests.REQUESTS_PER_CLIENT_HOUR
+    signed = [
+        signed_request(server, ed25519.Ed25519PrivateKey.generate(), vendor={"name": "Rush"})
+        for _ in range(cap + 15)
+    ]
+
+    def send(body: str) -> int:
+        return submit_from(server, body, "203.0.113.9").status_code
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(send, signed))
+
+    assert statuses.count(202) == cap and set(statuses) == {202, 429}
+    assert len(pending(owner, server)) == cap
