@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.fuzz import hostile as h
+from tests.fuzz import messages as msg
 from tests.fuzz import mutations as m
 from tests.fuzz.exchange import DELETE, Long, Raw
 from tests.fuzz.mutations import Mutation
@@ -380,12 +381,12 @@ def _messages() -> Iterator[tuple[str, Target, list[Mutation]]]:
         "messages",
         [MESSAGE, MESSAGE_OWN, MESSAGE_START],
         [
-            m.MessageClaim(name, value)
-            for name, values in h.MESSAGE_CLAIM_VALUES.items()
+            msg.MessageClaim(name, value)
+            for name, values in msg.MESSAGE_CLAIM_VALUES.items()
             for value in [*values, DELETE, *(times if name in ("iat", "exp", "nbf") else [])]
         ]
         + [
-            m.MessageNote(name, value)
+            msg.MessageNote(name, value)
             for name in ("type", "content", "mediaType", "name")
             for value in [DELETE, *JWS_NASTY[::2]]
         ]

@@ -46,7 +46,6 @@ from tests.fuzz.hostile import (
     JSONLD_GARBAGE,
     JWK_MEMBERS,
     JWK_VALUES,
-    MESSAGE_CLAIM_VALUES,
     METHODS,
     NASTY_TEXT,
     OFFER_CLAIM_VALUES,
@@ -1080,87 +1079,6 @@ offer_family = st.one_of(
     bodies_family,
 )
 
-
-@dataclasses.dataclass(frozen=True)
-class MessageClaim(Mutation):
-    """A claim of a signed message changed, and the message signed again (§15.2); what it
-    spoils is judged when the message is made (see `exchange.materialize`)."""
-
-    name: str
-    value: Any
-
-    def apply(self, ex, world):
-        if ex.signed_request is None or "message by" not in ex.notes:
-            return
-        value = self.value
-        if isinstance(value, Offset):
-            value = value.resolve()
-        elif isinstance(value, str) and not isinstance(value, Raw) and "{" in value:
-            value = (
-                value.replace("{offer_thread_url}", world.offer_thread_url())
-                .replace("{base}", world.url)
-                .replace("{thread}", world.vendor_thread_id)
-            )
-        ex.signed_request.claims[self.name] = _fresh_jti(value) if self.name == "jti" else value
-
-
-@dataclasses.dataclass(frozen=True)
-class MessageNote(Mutation):
-    """A member of the message's Note changed (or the Note made anew)."""
-
-    name: str
-    value: Any
-
-    def apply(self, ex, world):
-        if ex.signed_request is None or "message by" not in ex.notes:
-            return
-        note = ex.signed_request.claims.get("object")
-        note = dict(note) if isinstance(note, dict) else {}
-        if self.value is DELETE:
-            note.pop(self.name, None)
-        else:
-            note[self.name] = self.value
-        ex.signed_request.claims["object"] = note
-
-
-message_family = st.one_of(
-    st.sampled_from(list(MESSAGE_CLAIM_VALUES)).flatmap(
-        lambda name: st.builds(
-            MessageClaim,
-            st.just(name),
-            st.one_of(st.sampled_from(MESSAGE_CLAIM_VALUES[name]), json_values, st.just(DELETE)),
-        )
-    ),
-    st.builds(
-        MessageClaim,
-        st.sampled_from(["iat", "exp", "nbf"]),
-        st.builds(Offset, st.integers(-1000, 1000), st.booleans(), st.booleans()),
-    ),
-    st.builds(
-        MessageNote,
-        st.sampled_from(["type", "content", "mediaType", "name", "@context", "summary"]),
-        st.one_of(text_values, json_values, st.just(DELETE)),
-    ),
-    st.builds(
-        MessageClaim,
-        st.sampled_from(["vendor", "iss", "extra"]),
-        st.one_of(
-            st.builds(dict, name=text_values),
-            st.dictionaries(st.sampled_from(["name", "homepage", "contact"]), text_values),
-        ),
-    ),
-    st.builds(
-        RequestHeader,
-        st.sampled_from(["typ", "alg", "jwk", "crit", "kid"]),
-        token_field_values,
-    ),
-    st.builds(RequestSigning, st.sampled_from(SIGNING_MODES)),
-    st.builds(RequestText, token_ops),
-    # Not all of bodies_family (its branches would outnumber these; it has a test of its own).
-    st.builds(SetHeader, st.just("Content-Type"), st.sampled_from(CONTENT_TYPES)),
-    st.builds(BodyOp, st.just("oversize"), st.integers(0, 2)),
-    st.just(Chunked()),
-)
 
 request_family = st.one_of(
     st.sampled_from(list(REQUEST_CLAIM_VALUES)).flatmap(

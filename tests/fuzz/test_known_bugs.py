@@ -14,6 +14,7 @@ import time
 import pytest
 
 from tests.fuzz import catalogue as c
+from tests.fuzz import messages as msg
 from tests.fuzz import mutations as m
 from tests.fuzz.checks import run_example
 from tests.fuzz.exchange import Raw, TokenSpec, endpoints, proof_spec, sha256_b64url
@@ -154,7 +155,7 @@ BUGS = [
         # requests.vendor_info, which lets lone surrogates through): /app/messages then 500s.
         "thread-started-by-a-vendor-named-with-a-lone-surrogate-breaks-the-messages-page",
         c.MESSAGE_START,
-        [m.MessageClaim("vendor", {"name": "\ud800"})],
+        [msg.MessageClaim("vendor", {"name": "\ud800"})],
     ),
 ]
 

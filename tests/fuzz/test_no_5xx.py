@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz import catalogue
+from tests.fuzz import messages as msg
 from tests.fuzz import mutations as m
 from tests.fuzz.checks import run_example
 from tests.fuzz.exchange import Endpoint, base_exchange, callers, endpoints, materialize
@@ -258,7 +259,7 @@ def test_mutated_messages(world, data):
     _fuzz(
         world,
         data,
-        m.message_family,
+        msg.message_family,
         keep=lambda endpoint, caller: caller.startswith("messenger"),
     )
 
