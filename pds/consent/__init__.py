@@ -24,6 +24,9 @@ from pds.consent.errors import (
     NotAuthenticated,
     NotClaimed,
     OfferNotFound,
+    PodExists,
+    PodNotFound,
+    PodSuspended,
     RateLimited,
     RequestNotFound,
     ThreadClosed,
@@ -40,6 +43,7 @@ from pds.consent.offers import Offer
 from pds.consent.owner import ApiToken
 from pds.consent.owner_data import VendorRecord, Written
 from pds.consent.pod import Pod, open_pod
+from pds.consent.provider import PodSummary, Provider
 from pds.consent.requests import AccessRequest
 from pds.consent.scopes import Scope
 from pds.consent.threads import Message, Thread, ThreadView
@@ -77,7 +81,12 @@ __all__ = [
     "OfferNotFound",
     "Outcome",
     "Pod",
+    "PodExists",
+    "PodNotFound",
+    "PodSummary",
+    "PodSuspended",
     "Preview",
+    "Provider",
     "RateLimited",
     "RequestNotFound",
     "SchemaOutOfDate",

@@ -105,3 +105,15 @@ class ThreadFull(ConsentError):
 
 class TooLarge(ConsentError):
     """A body over the limit of its kind (an offer, a message)."""
+
+
+class PodNotFound(ConsentError):
+    """No pod of that name is served here."""
+
+
+class PodSuspended(ConsentError):
+    """The provider suspended this pod: it answers nothing until resumed."""
+
+
+class PodExists(ConsentError):
+    """A pod of that name exists already."""

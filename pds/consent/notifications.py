@@ -26,6 +26,7 @@ NOTIFICATION_TYP = "pds-notification+jwt"
 MEDIA_TYPE = "application/jwt"
 RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600)  # seconds after each failed attempt
 POLL_SECONDS = 30
+BATCH = 20  # notifications tried per round
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +41,103 @@ class Addressee(Protocol):
     def callback(self) -> str | None: ...
 
 
+class Deliverer:
+    """Delivers due notifications from one background thread per process (started on first
+    use): those of one pod, or of every pod in the database (`pod_id=None`, provider mode).
+
+    Notifications are signed when queued, so delivering one needs no pod: only its URL and body.
+    A delivery that fails is retried after each of RETRY_DELAYS; after the last it is marked
+    failed, shown to the customer as given up, and never tried again.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], dt.datetime],
+        *,
+        pod_id: str | None,
+        allow_private: bool = False,
+    ):
+        self.store = store
+        self.clock = clock
+        self.pod_id = pod_id
+        self.allow_private = allow_private
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def stop(self) -> None:
+        """End the background thread after its current round (a server shutting down)."""
+        self._stopped = True
+        self._wake.set()
+
+    def kick(self) -> None:
+        """Deliver soon, from this process's background thread."""
+        if self._stopped:
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pds-outbox", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._stopped:
+                return
+            try:
+                while self._round()[0] == BATCH:  # a backlog: go on without waiting
+                    pass
+            except Exception:  # the thread must survive a database hiccup; retried next round
+                log.exception("notification delivery failed")
+
+    def deliver_due(self) -> int:
+        """Try the notifications that are due (at most BATCH); returns how many were delivered."""
+        return self._round()[1]
+
+    def _round(self) -> tuple[int, int]:
+        """(tried, delivered)"""
+        delivered = 0
+        with self.store.read() as conn:
+            due = rows.due(conn, self.pod_id, self.clock(), BATCH)
+        for item in due:
+            with self.store.begin() as conn:
+                lease = self.clock() + dt.timedelta(seconds=60)
+                if not rows.claim(conn, item, lease):
+                    continue  # another worker is delivering it
+            error = None
+            try:
+                callbacks.post(item.url, item.body, MEDIA_TYPE, allow_private=self.allow_private)
+            except DeliveryRefused as exc:
+                error = str(exc) or type(exc).__name__
+            attempts = item.attempts + 1
+            give_up = error is not None and attempts > len(RETRY_DELAYS)
+            now = self.clock()
+            delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
+            with self.store.begin() as conn:
+                rows.attempted(
+                    conn,
+                    item,
+                    delivered_at=now if error is None else None,
+                    error=error,
+                    next_attempt_at=now + dt.timedelta(seconds=delay),
+                    failed_at=now if give_up else None,
+                )
+            delivered += error is None
+            if give_up:
+                log.warning(
+                    "gave up a notification of pod %s after %d attempts", item.pod_id, attempts
+                )
+        return len(due), delivered
+
+
 class Outbox:
+    """One pod's notifications: signed and queued in the caller's transaction, then handed to
+    the process's `Deliverer`."""
+
     def __init__(
         self,
         store: Store,
@@ -48,18 +145,14 @@ class Outbox:
         base_url: str,
         keys: PodKeys,
         clock: Callable[[], dt.datetime],
-        *,
-        allow_private: bool = False,
+        deliverer: Deliverer,
     ):
         self.store = store
         self.pod_id = pod_id
         self.base_url = base_url
         self.keys = keys
         self.clock = clock
-        self.allow_private = allow_private
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self.deliverer = deliverer
 
     def queue(self, conn: sa.Connection, grant: Addressee, payload: dict[str, Any]) -> None:
         """Queue a signed notification for `grant`'s callback inside the caller's transaction."""
@@ -77,48 +170,8 @@ class Outbox:
         rows.queue(conn, self.pod_id, grant.id, grant.callback, body, now)
 
     def kick(self) -> None:
-        """Deliver soon, from a background thread of this process (started on first use)."""
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="pds-outbox", daemon=True)
-                self._thread.start()
-        self._wake.set()
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
-            try:
-                self.deliver_due()
-            except Exception:  # the thread must survive a database hiccup; retried next round
-                log.exception("notification delivery failed")
+        """Deliver soon (after the caller's transaction committed)."""
+        self.deliverer.kick()
 
     def deliver_due(self) -> int:
-        """Try every notification that is due; returns how many were delivered."""
-        with self.store.read() as conn:
-            due = rows.due(conn, self.pod_id, self.clock())
-        delivered = 0
-        for item in due:
-            with self.store.begin() as conn:
-                lease = self.clock() + dt.timedelta(seconds=60)
-                if not rows.claim(conn, item.id, item.next_attempt_at, lease):
-                    continue  # another worker is delivering it
-            error = None
-            try:
-                callbacks.post(item.url, item.body, MEDIA_TYPE, allow_private=self.allow_private)
-            except DeliveryRefused as exc:
-                error = str(exc) or type(exc).__name__
-            attempts = item.attempts + 1
-            delay = RETRY_DELAYS[min(attempts - 1, len(RETRY_DELAYS) - 1)]
-            give_up = attempts > len(RETRY_DELAYS)
-            now = self.clock()
-            with self.store.begin() as conn:
-                rows.attempted(
-                    conn,
-                    item.id,
-                    delivered_at=now if error is None else None,
-                    error=error,
-                    next_attempt_at=now + dt.timedelta(days=36500 if give_up else 0, seconds=delay),
-                )
-            delivered += error is None
-        return delivered
+        return self.deliverer.deliver_due()

@@ -175,10 +175,15 @@ class OwnerAccount:
 
     # -- page sessions -------------------------------------------------------------------------
 
-    def session_epoch(self) -> int:
-        """Sessions of the consent page carry the epoch they began in; a new one ends them."""
+    def session_epoch(self) -> str:
+        """Sessions of the consent page carry the epoch they began in; a new one ends them.
+
+        The pod's creation time is part of it: a pod deleted and made again under the same name
+        (by a provider) never honours the sessions of the one before.
+        """
         with self.store.read() as conn:
-            return int(pods.get(conn, self.ctx.id).settings.get("session_epoch", 0))
+            row = pods.get(conn, self.ctx.id)
+        return f"{row.created_at.isoformat()}#{int(row.settings.get('session_epoch', 0))}"
 
     def end_sessions(self) -> None:
         """Sign out every browser (after a password change or an import)."""

@@ -21,7 +21,7 @@ from pds.consent.grant_tokens import GrantVerifier
 from pds.consent.grants import Grants
 from pds.consent.intents import Intents
 from pds.consent.keys import PUBLICATION_DELAY, KeyStatus, PodKeys
-from pds.consent.notifications import Outbox
+from pds.consent.notifications import Deliverer, Outbox
 from pds.consent.offers import Offers
 from pds.consent.owner import OwnerAccount
 from pds.consent.owner_data import OwnerData
@@ -141,14 +141,37 @@ def open_pod(
     store = Store.from_url(database) if isinstance(database, str) else database
     require_current_schema(store.engine)
     ref = _pod_row(store, pod_id, base_url)
+    deliverer = Deliverer(store, clock, pod_id=ref.id, allow_private=allow_private_callbacks)
+    return assemble_pod(
+        store,
+        ref,
+        documents=Documents(store),
+        deliverer=deliverer,
+        password_hasher=password_hasher,
+        allow_private_callbacks=allow_private_callbacks,
+        clock=clock,
+    )
+
+
+def assemble_pod(
+    store: Store,
+    ref: PodRef,
+    *,
+    documents: Documents,
+    deliverer: Deliverer,
+    password_hasher: argon2.PasswordHasher | None,
+    allow_private_callbacks: bool,
+    clock: Clock,
+) -> Pod:
+    """A `Pod` for an existing row; a provider's pods share `documents` (its caches are keyed
+    by pod) and `deliverer`."""
     keys = PodKeys(store, ref.id, clock)
-    outbox = Outbox(store, ref.id, ref.base_url, keys, clock, allow_private=allow_private_callbacks)
     ctx = PodContext(
         store=store,
         ref=ref,
-        documents=Documents(store),
+        documents=documents,
         keys=keys,
-        outbox=outbox,
+        outbox=Outbox(store, ref.id, ref.base_url, keys, clock, deliverer),
         clock=clock,
         allow_private_callbacks=allow_private_callbacks,
     )

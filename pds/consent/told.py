@@ -18,7 +18,6 @@ import jwt
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.change_notices import ACTIVITY_TYPES
 from pds.consent.context import PodContext
-from pds.consent.notifications import RETRY_DELAYS
 from pds.consent.scopes import READ, scopes_from_json
 from pds.resources.paths import DATA_PREFIX
 from pds.store import audit as audit_rows
@@ -162,7 +161,7 @@ def _change(
 def _delivery(row: rows.SentRow, grant: grant_rows.GrantRow, path: str) -> Delivery:
     if row.delivered_at is not None:
         state = ACKNOWLEDGED
-    elif row.attempts > len(RETRY_DELAYS):  # as the outbox gives up
+    elif row.failed_at is not None:
         state = GAVE_UP
     else:
         state = FAILING if row.attempts else WAITING

@@ -22,6 +22,7 @@ from pds.resources.errors import (
     ContainerNotEmpty,
     ETagMismatch,
     NotADocument,
+    QuotaExceeded,
     ResourceExists,
     ResourceNotFound,
     WriteContention,
@@ -257,6 +258,8 @@ class Documents:
                         rows.create(conn, pod.id, path, rdf.TURTLE, body, new_etag)
                     else:
                         rows.replace(conn, pod.id, path, rdf.TURTLE, body, new_etag, current)
+                    if pod.quota_bytes is not None:
+                        _check_quota(conn, pod, pod.quota_bytes)
                     if then is not None:
                         then(conn, Change(path, before, graph))
                 # `graph` is not cached as this version: its blank nodes are named as the
@@ -347,6 +350,17 @@ class Documents:
         paths.check_path(path)
         if paths.is_container(path):
             raise NotADocument(f"{path} is a container: write documents inside it")
+
+
+def _check_quota(conn: sa.Connection, pod: PodRef, quota: int) -> None:
+    """Refuse (and so roll back) a write that leaves the pod over its quota. Summing the pod's
+    documents costs one indexed scan per write: a personal pod holds hundreds, not millions."""
+    used = rows.stored_size(conn, pod.id)
+    if used > quota:
+        raise QuotaExceeded(
+            f"the pod's storage is full: this would use {used:,} of its {quota:,} bytes. "
+            "Delete documents you no longer need, or ask your provider for more room"
+        )
 
 
 def _pause(attempt: int) -> None:

@@ -31,6 +31,10 @@ class WriteContention(ResourceError):
     retry_after = 1  # seconds
 
 
+class QuotaExceeded(ResourceError):
+    """The write would take the pod's documents beyond its storage quota: nothing was written."""
+
+
 class NotADocument(ResourceError):
     """The path names a container: containers are listed, not written."""
 

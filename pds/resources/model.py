@@ -21,6 +21,7 @@ class PodRef:
 
     id: str
     base_url: str
+    quota_bytes: int | None = None  # documents may hold at most this much text; None: no limit
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pds.store.tables import notifications as t
 
 @dataclasses.dataclass(frozen=True)
 class NotificationRow:
+    pod_id: str
     id: int
     grant_id: str
     url: str
@@ -41,24 +42,38 @@ def queue(
 
 
 def due(
-    conn: sa.Connection, pod_id: str, now: dt.datetime, limit: int = 20
+    conn: sa.Connection, pod_id: str | None, now: dt.datetime, limit: int = 20
 ) -> list[NotificationRow]:
+    """Notifications to try now: of one pod, or of every pod (None)."""
     query = (
         sa.select(*_COLUMNS)
-        .where(t.c.pod_id == pod_id, t.c.delivered_at.is_(None), t.c.next_attempt_at <= now)
-        .order_by(t.c.id)
+        .where(
+            t.c.delivered_at.is_(None),
+            t.c.next_attempt_at <= now,
+            t.c.failed_at.is_(None),
+        )
+        .order_by(t.c.next_attempt_at)
         .limit(limit)
     )
+    if pod_id is not None:
+        query = query.where(t.c.pod_id == pod_id)
     return [NotificationRow(*r) for r in conn.execute(query)]
 
 
-def claim(
-    conn: sa.Connection, notification_id: int, due_at: dt.datetime, lease_until: dt.datetime
-) -> bool:
+def _one(item: NotificationRow) -> sa.ColumnElement[bool]:
+    return sa.and_(t.c.pod_id == item.pod_id, t.c.id == item.id)
+
+
+def claim(conn: sa.Connection, item: NotificationRow, lease_until: dt.datetime) -> bool:
     """Take a due notification for one delivery attempt; False if another worker took it."""
     result = conn.execute(
         t.update()
-        .where(t.c.id == notification_id, t.c.next_attempt_at == due_at, t.c.delivered_at.is_(None))
+        .where(
+            _one(item),
+            t.c.next_attempt_at == item.next_attempt_at,
+            t.c.delivered_at.is_(None),
+            t.c.failed_at.is_(None),
+        )
         .values(next_attempt_at=lease_until)
     )
     return result.rowcount == 1
@@ -66,20 +81,22 @@ def claim(
 
 def attempted(
     conn: sa.Connection,
-    notification_id: int,
+    item: NotificationRow,
     *,
     delivered_at: dt.datetime | None,
     error: str | None,
     next_attempt_at: dt.datetime,
+    failed_at: dt.datetime | None,
 ) -> None:
     conn.execute(
         t.update()
-        .where(t.c.id == notification_id)
+        .where(_one(item))
         .values(
             attempts=t.c.attempts + 1,
             delivered_at=delivered_at,
             last_error=error[:500] if error else None,
             next_attempt_at=next_attempt_at,
+            failed_at=failed_at,
         )
     )
 
@@ -97,6 +114,7 @@ class SentRow:
     next_attempt_at: dt.datetime
     delivered_at: dt.datetime | None  # the callback answered 2xx
     last_error: str | None
+    failed_at: dt.datetime | None  # delivery gave up
 
 
 def recent(conn: sa.Connection, pod_id: str, limit: int = 500) -> list[SentRow]:
@@ -112,10 +130,11 @@ def recent(conn: sa.Connection, pod_id: str, limit: int = 500) -> list[SentRow]:
             t.c.next_attempt_at,
             t.c.delivered_at,
             t.c.last_error,
+            t.c.failed_at,
         )
         .join(grants, sa.and_(grants.c.pod_id == t.c.pod_id, grants.c.id == t.c.grant_id))
         .where(t.c.pod_id == pod_id)
         .order_by(t.c.id.desc())
         .limit(limit)
     )
-    return [SentRow(*r) for r in conn.execute(query)]
+    return [SentRow(**row) for row in conn.execute(query).mappings()]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from pds.store.errors import AlreadyExists, NotFound
 from pds.store.store import utcnow
+from pds.store.tables import metadata
 from pds.store.tables import pods as t
 
 
@@ -23,6 +24,8 @@ class PodRow:
     setup_code_hash: str | None
     setup_code_expires_at: dt.datetime | None
     settings: dict[str, Any]
+    suspended_at: dt.datetime | None
+    quota_bytes: int | None
 
 
 def get(conn: sa.Connection, pod_id: str) -> PodRow:
@@ -53,3 +56,25 @@ def lock(conn: sa.Connection, pod_id: str) -> PodRow:
     if row is None:
         raise NotFound(pod_id)
     return PodRow(**row)
+
+
+def listed(conn: sa.Connection, *, after: str = "", limit: int = 1000) -> list[PodRow]:
+    """Pods in the order of their names, from the first after `after`."""
+    rows = conn.execute(sa.select(t).where(t.c.id > after).order_by(t.c.id).limit(limit))
+    return [PodRow(**row) for row in rows.mappings()]
+
+
+def delete_everything(conn: sa.Connection, pod_id: str) -> dict[str, int]:
+    """Delete the pod and every row of every table keyed by it; returns rows deleted by table.
+
+    Each table is emptied explicitly, children first, rather than trusting ON DELETE CASCADE,
+    which SQLite applies only when its foreign keys are switched on for the connection.
+    """
+    deleted = {}
+    for table in reversed(metadata.sorted_tables):
+        if table is t:
+            continue
+        deleted[table.name] = conn.execute(table.delete().where(table.c.pod_id == pod_id)).rowcount
+    if conn.execute(t.delete().where(t.c.id == pod_id)).rowcount != 1:
+        raise NotFound(pod_id)
+    return deleted

@@ -40,6 +40,16 @@ def get_etag(conn: sa.Connection, pod_id: str, path: str) -> str | None:
     return conn.execute(_ETAG, {"pod_id": pod_id, "path": path}).scalar_one_or_none()
 
 
+def stored_size(conn: sa.Connection, pod_id: str) -> int:
+    """The length of every document of the pod together, in characters of stored Turtle."""
+    total = conn.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(sa.func.length(t.c.body)), 0)).where(
+            t.c.pod_id == pod_id
+        )
+    ).scalar_one()
+    return int(total)
+
+
 def paths_under(
     conn: sa.Connection, pod_id: str, prefix: str
 ) -> list[tuple[str, str, dt.datetime]]:

@@ -61,6 +61,8 @@ pods = sa.Table(
     sa.Column("setup_code_expires_at", UTCDateTime),
     # Customer-level settings (terms, display name...) as a JSON object.
     sa.Column("settings", sa.JSON, nullable=False, default=dict),
+    sa.Column("suspended_at", UTCDateTime),  # by the provider: the pod answers nothing meanwhile
+    sa.Column("quota_bytes", sa.BigInteger),  # storage for documents; None: the server's default
 )
 
 resources = sa.Table(
@@ -202,8 +204,27 @@ notifications = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
     sa.Column("delivered_at", UTCDateTime),
     sa.Column("last_error", sa.String(500)),
+    sa.Column("failed_at", UTCDateTime),  # delivery gave up: shown to the customer, not retried
     sa.Index("ix_notifications_due", "delivered_at", "next_attempt_at"),
 )
+
+
+def _key_led_by_pod(table: sa.Table) -> None:
+    """On PostgreSQL, make the pod lead the primary key of a table with a serial id.
+
+    A provider can then distribute every table by pod_id (Citus), `pods` being a reference
+    table. SQLite keeps `id` alone: only a rowid key autoincrements there, and a SQLite file is
+    never sharded. Queries never depend on which of the two the key is.
+    """
+    ddl = sa.DDL(
+        f"ALTER TABLE {table.name} DROP CONSTRAINT pk_{table.name}, "
+        f"ADD CONSTRAINT pk_{table.name} PRIMARY KEY (pod_id, id)"
+    )
+    sa.event.listen(table, "after_create", ddl.execute_if(dialect="postgresql"))
+
+
+_key_led_by_pod(audit_events)
+_key_led_by_pod(notifications)
 
 intents = sa.Table(
     "intents",
@@ -217,8 +238,8 @@ intents = sa.Table(
     sa.Column("closed_at", UTCDateTime),
     # This intent's own key (PKCS#8 PEM) for what the pod tells relays: no two intents share one.
     sa.Column("relay_key", sa.Text, nullable=False),
-    sa.UniqueConstraint("public_id", name="uq_intents_public_id"),
-    sa.UniqueConstraint("reply_token", name="uq_intents_reply_token"),
+    sa.UniqueConstraint("pod_id", "public_id", name="uq_intents_public_id"),
+    sa.UniqueConstraint("pod_id", "reply_token", name="uq_intents_reply_token"),
 )
 
 intent_announcements = sa.Table(

@@ -90,7 +90,7 @@ def test_settings_output_read_back_with_config_gives_the_same_settings(pds, tmp_
     assert values["pod"] == 'a "quoted" pod\\name'
     assert values["data_dir"] == str(tmp_path / "relative" / "data")
     assert values["allow_private_callbacks"] is True
-    assert set(values) == set(FIELDS) - {"secret_key"}
+    assert set(values) == set(FIELDS) - {"secret_key", "admin_token"}
     assert {sources[name] for name in values} == {f"config file {written}"}
 
 
