@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -62,6 +63,30 @@ class Settings:
         False,
         "Let vendor callbacks point to private or local addresses (http allowed too). "
         "Only for development, where vendors run on the same machine.",
+    )
+    log_format: str = _field(
+        "text", "Log lines as plain text, or as one JSON object per line (json) for collectors."
+    )
+    provider_url: str = _field(
+        "",
+        "Provider mode: serve every pod of the database, each at this URL with {pod} replaced "
+        "by its name, a host name (https://{pod}.pods.example) or a path prefix "
+        "(https://pods.example/{pod}). Empty: serve the one pod named by `pod`.",
+        shown="one pod",
+    )
+    admin_token: str = _field(
+        "",
+        "Provider mode: the credential of the admin API (/admin/pods), at least 32 characters. "
+        "Empty: no admin API; the `pds pods` commands work on the database directly.",
+        secret=True,
+        shown="no admin API",
+    )
+    pod_quota_bytes: int = _field(
+        50_000_000, "Storage each pod may use for its documents, in bytes (0: no limit)."
+    )
+    pod_requests_per_minute: int = _field(
+        1200,
+        "Requests each pod answers per minute in each server process before 429 (0: no limit).",
     )
 
     @property
@@ -172,11 +197,41 @@ def resolve_settings(
         raise SettingsError(
             f"log_level must be DEBUG, INFO, WARNING or ERROR, not {settings.log_level!r}"
         )
+    if settings.log_format not in {"text", "json"}:
+        raise SettingsError(f"log_format must be text or json, not {settings.log_format!r}")
+    if settings.provider_url:
+        check_provider_url(settings.provider_url)
+    if settings.admin_token and len(settings.admin_token) < 32:
+        raise SettingsError("admin_token must be at least 32 characters long")
     sources = dict.fromkeys(FIELDS, "default")
     sources.update(dict.fromkeys(from_file, f"config file {config_file}"))
     sources.update({name: f"env {env_name(name)}" for name in from_env})
     sources.update({name: f"flag {flag_name(name)}" for name in flags})
     return Resolved(settings, sources)
+
+
+def check_provider_url(template: str) -> None:
+    """A provider URL has {pod} once: as the first label of its host or as a path segment."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{pod}", "pod-name"))
+    in_host = template.count("{pod}") == 1 and parts.hostname is not None
+    host_form = (
+        in_host and (parts.hostname or "").startswith("pod-name.") and "{pod}" not in (parts.path)
+    )
+    path_form = in_host and "/pod-name" in parts.path and "{pod}" not in parts.netloc
+    if (
+        parts.scheme not in ("http", "https")
+        or parts.query
+        or parts.fragment
+        or not (host_form or path_form)
+        or (path_form and not re.fullmatch(r"(/[^/{}]+)*/\{pod\}", urlsplit(template).path))
+    ):
+        raise SettingsError(
+            f"provider_url must be an http(s) URL with {{pod}} once, as the first label of the "
+            f"host (https://{{pod}}.pods.example) or as the last path segment "
+            f"(https://pods.example/{{pod}}), not {template!r}"
+        )
 
 
 def as_toml(resolved: Resolved) -> str:
@@ -194,8 +249,12 @@ def as_toml(resolved: Resolved) -> str:
     for name, field in FIELDS.items():
         value, source = getattr(settings, name), sources[name]
         if field.metadata.get("secret"):
-            kept = f"generated, kept in {settings.data_dir.resolve() / 'secret_key'}"
-            lines.append(f"# {name}: " + (f"set by {source}, not shown" if value else kept))
+            unset = (
+                f"generated, kept in {settings.data_dir.resolve() / 'secret_key'}"
+                if name == "secret_key"
+                else f"not set ({field.metadata['shown']})"
+            )
+            lines.append(f"# {name}: " + (f"set by {source}, not shown" if value else unset))
             continue
         if name == "data_dir":
             value = value.resolve()  # the file then means the same from any directory

@@ -18,7 +18,7 @@ from pds.settings import (
 )
 
 if TYPE_CHECKING:
-    from pds.consent import Pod
+    from pds.consent import Pod, Provider
     from pds.store import Store
 
 from pds.cli.group import CREATE_POD
@@ -151,6 +151,33 @@ def open_or_create(settings: Settings) -> tuple[Settings, Pod]:
     except Exception as exc:  # connection refused, permissions...: say what to check
         raise cannot_open(settings, exc) from None
     return settings, pod
+
+
+def open_provider(settings: Settings) -> tuple[Settings, Provider]:
+    """What `serve` needs in provider mode: secrets, the schema at head, no pod made."""
+    from pds.consent import Provider
+    from pds.store import migrate
+
+    if not (settings.database_url and settings.secret_key):
+        make_data_dir(settings.data_dir)
+    try:
+        settings = ensure_secret_key(settings)
+    except OSError as exc:
+        raise cannot_use(settings.data_dir, exc) from None
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = store_of(settings)
+    try:
+        migrate(store.engine)
+        provider = Provider(
+            store,
+            settings.provider_url,
+            default_quota=settings.pod_quota_bytes,
+            allow_private_callbacks=settings.allow_private_callbacks,
+        )
+    except Exception as exc:
+        raise cannot_open(settings, exc) from None
+    return settings, provider
 
 
 def make_data_dir(folder: Path) -> None:

@@ -28,6 +28,7 @@ from pds.cli.pods import (
     cannot_use,
     existing_sqlite_file,
     open_or_create,
+    open_provider,
     sqlite_file,
     store_of,
 )
@@ -59,7 +60,9 @@ def init(ctx: Context, base_url: str | None, demo: bool) -> None:
 @main.command(
     epilog=f"{env_name('secret_key')} (or secret_key in the config file; never a flag, which "
     f"would show in `ps`): {FIELDS['secret_key'].metadata['help']} "
-    f"[default: {default_text('secret_key')}]"
+    f"[default: {default_text('secret_key')}]\n\n"
+    f"{env_name('admin_token')} (or admin_token in the config file, never a flag): "
+    f"{FIELDS['admin_token'].metadata['help']} [default: {default_text('admin_token')}]"
 )
 @pod_options
 @click.option("--host", help=help_of("host"))
@@ -69,8 +72,14 @@ def init(ctx: Context, base_url: str | None, demo: bool) -> None:
 @click.option("--max-body-bytes", type=click.IntRange(1024), help=help_of("max_body_bytes"))
 @click.option("--trusted-proxies", type=click.IntRange(0, 10), help=help_of("trusted_proxies"))
 @click.option("--log-level", metavar="LEVEL", help=help_of("log_level"))
+@click.option("--log-format", metavar="FORMAT", help=help_of("log_format"))
 @click.option(
     "--allow-private-callbacks", is_flag=True, default=None, help=help_of("allow_private_callbacks")
+)
+@click.option("--provider-url", metavar="URL", help=help_of("provider_url"))
+@click.option("--pod-quota-bytes", type=click.IntRange(0), help=help_of("pod_quota_bytes"))
+@click.option(
+    "--pod-requests-per-minute", type=click.IntRange(0), help=help_of("pod_requests_per_minute")
 )
 @click.pass_obj
 def serve(
@@ -82,7 +91,11 @@ def serve(
     max_body_bytes: int | None,
     trusted_proxies: int | None,
     log_level: str | None,
+    log_format: str | None,
     allow_private_callbacks: bool | None,
+    provider_url: str | None,
+    pod_quota_bytes: int | None,
+    pod_requests_per_minute: int | None,
 ) -> None:
     """Run the pod with gunicorn (initialising it on first run).
 
@@ -101,19 +114,28 @@ def serve(
         max_body_bytes=max_body_bytes,
         trusted_proxies=trusted_proxies,
         log_level=log_level,
+        log_format=log_format,
         allow_private_callbacks=allow_private_callbacks,
+        provider_url=provider_url,
+        pod_quota_bytes=pod_quota_bytes,
+        pod_requests_per_minute=pod_requests_per_minute,
     )
     check_port_is_free(settings.host, settings.port)
     database = sqlite_file(settings)
     if database is not None:
         _hold_serve_lock(database.parent)
-    settings, pod = open_or_create(settings)
-    announce_setup_code(pod)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"Warning: listening on {settings.host}: put TLS in front of the pod.", err=True)
     from pds.server.gunicorn import serve as run_gunicorn
 
-    run_gunicorn(settings, pod)
+    if settings.provider_url:
+        settings, provider = open_provider(settings)
+        click.echo(f"Serving the pods of the database at {settings.provider_url}", err=True)
+        run_gunicorn(settings, provider=provider)
+        return
+    settings, pod = open_or_create(settings)
+    announce_setup_code(pod)
+    run_gunicorn(settings, pod=pod)
 
 
 def check_port_is_free(host: str, port: int) -> None:

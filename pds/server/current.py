@@ -1,12 +1,15 @@
-"""What a request handler reaches for: the pod this app serves."""
+"""What a request handler reaches for: the pod the request is for."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
 from pds.consent import Pod
 
 
 def current_pod() -> Pod:
-    pod: Pod = current_app.extensions["pds.pod"]
+    """The app's one pod, or in provider mode the one the request's address names."""
+    pod: Pod | None = g.get("pod")
+    if pod is None:
+        pod = current_app.extensions["pds.pod"]
     return pod

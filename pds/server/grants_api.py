@@ -10,6 +10,7 @@ from flask import Blueprint, Response, json, request
 from pds.consent import VendorCall
 from pds.consent.grants import STATUS_LIST_PATH
 from pds.consent.keys import JWKS_MAX_AGE
+from pds.server import metrics
 from pds.server.current import current_pod
 from pds.server.http import public_url, read_compact_jws
 
@@ -95,6 +96,7 @@ def give_back(grant_id: str):
         )
     )
     grant = pod.grants.give_back(used, grant_id)
+    metrics.grant_revoked("vendor")  # only an active grant authenticates: this one ended now
     return {"id": grant.id, "state": grant.state, "vendor_id": used.vendor_id}
 
 

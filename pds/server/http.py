@@ -26,6 +26,9 @@ def public_url() -> str:
         path = raw.split("?", 1)[0].split("#", 1)[0]
     else:  # absolute-form request target (RFC 9112 3.2.2)
         path = urlsplit(raw).path
+    prefix = request.script_root  # a provider's pod at a path prefix: its base URL holds it
+    if prefix and raw and path.startswith(prefix + "/"):
+        path = path[len(prefix) :]
     return current_pod().base_url + path
 
 

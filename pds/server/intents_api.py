@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint
 
 from pds.consent import Intent, IntentDraft, InvalidInput, Offer
+from pds.server import metrics
 from pds.server.auth import require_owner
 from pds.server.current import current_pod
 from pds.server.http import read_json
@@ -128,6 +129,7 @@ def accept(offer_id: str):
             raise InvalidInput(f"{name} is true or false")
         options[name] = body.get(name, False)
     grant = current_pod().offers.accept(offer_id, fields, **options)
+    metrics.grant_issued("offer")
     return grant_json(grant), 201
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request
 
 from pds.consent import InvalidInput
 from pds.consent.scopes import parse_scopes
+from pds.server import metrics
 from pds.server.auth import require_owner
 from pds.server.current import current_pod
 from pds.server.http import read_json
@@ -45,6 +46,7 @@ def approve(request_id: str):
     grant = current_pod().decisions.approve(
         request_id, scopes=scopes, duration_seconds=data.get("duration_seconds")
     )
+    metrics.grant_issued("request")
     return grant_json(grant), 201
 
 
@@ -66,7 +68,12 @@ def get_grant(grant_id: str):
 
 @bp.post("/grants/<grant_id>/revoke")
 def revoke(grant_id: str):
-    return grant_json(current_pod().grants.revoke(grant_id))
+    grants = current_pod().grants
+    was_active = grants.get(grant_id).revoked_at is None  # revoking again changes nothing
+    grant = grants.revoke(grant_id)
+    if was_active:
+        metrics.grant_revoked("owner")
+    return grant_json(grant)
 
 
 @bp.get("/grants/<grant_id>/receipt")

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from pds import consent, resources
 from pds.consent.jose import ALGORITHMS
+from pds.server import metrics
 
 PROBLEM_TYPES = "https://w3id.org/vrm-pod/problems#"
 PROBLEM_JSON = "application/problem+json"
@@ -45,6 +46,7 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     resources.RDFSyntaxError: (400, "malformed-rdf", "Malformed RDF"),
     resources.ResourceNotFound: (404, "not-found", "Not found"),
     resources.NotADocument: (405, "not-a-document", "A container cannot be written"),
+    resources.QuotaExceeded: (507, "quota-exceeded", "The pod's storage is full"),
     resources.ContainerNotEmpty: (409, "container-not-empty", "Container not empty"),
     resources.ResourceExists: (412, "precondition-failed", "Precondition failed"),
     resources.ETagMismatch: (412, "precondition-failed", "Precondition failed"),
@@ -76,6 +78,9 @@ STATUS: dict[type[Exception], tuple[int, str, str]] = {
     consent.ThreadClosed: (409, "thread-closed", "Thread closed"),
     consent.ThreadFull: (409, "thread-full", "Thread full"),
     consent.TooLarge: (413, "too-large", "Too large"),
+    consent.PodNotFound: (404, "pod-not-found", "No such pod"),
+    consent.PodExists: (409, "pod-exists", "Pod exists"),
+    consent.PodSuspended: (403, "pod-suspended", "Pod suspended"),
     consent.SchemaOutOfDate: (503, "schema-out-of-date", "Database needs migrating"),
 }
 
@@ -95,6 +100,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
+    metrics.problem(status, slug)  # a 4xx counts as a refusal, by its type
     body = {"type": PROBLEM_TYPES + slug, "title": title, "status": status, "detail": detail}
     body.update(extra)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)

@@ -11,6 +11,7 @@ from pds.consent import ConsentError, IntentDraft
 from pds.consent.categories import categories
 from pds.consent.scopes import fields_of
 from pds.resources import ShapeViolation
+from pds.server import metrics
 from pds.server.current import current_pod
 from pds.server.web.blueprint import bp
 from pds.server.web.session import owner_required
@@ -190,6 +191,7 @@ def decide_offer(offer_id: str, action: str):
                 decline_others=request.form.get("decline_others") == "yes",
                 records=request.form.get("records") == "yes",
             )
+            metrics.grant_issued("offer")
             flash(
                 f"Accepted. {name} can now see what you ticked, until {grant.expires_at:%-d %b %Y}."
             )

@@ -22,6 +22,7 @@ from pds.resources import (
     ShapeViolation,
 )
 from pds.resources.paths import resource_iri
+from pds.server import metrics
 from pds.server.current import current_pod
 from pds.server.web.blueprint import bp
 from pds.server.web.forms import (
@@ -244,6 +245,7 @@ def share_records():
     except InvalidInput as error:
         flash(f"Nothing was shared: {error}.", "error")
         return redirect(back)
+    metrics.grant_issued("share")
     return redirect(url_for("web.shared", grant_id=shared.grant.id), code=303)
 
 

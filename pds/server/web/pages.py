@@ -11,6 +11,7 @@ from pds.consent import AlreadyDecided, Outcome, RequestNotFound, Scope
 from pds.consent.requests import Flood
 from pds.consent.requests import floods as split_floods
 from pds.consent.scopes import fields_of
+from pds.server import metrics
 from pds.server.current import current_pod
 from pds.server.representations import grant_json, request_json
 from pds.server.web.activity import activity_chart
@@ -86,6 +87,7 @@ def decide(request_id: str):
     grant = pod.decisions.approve(
         request_id, scopes=chosen, duration_seconds=request.form.get("duration", type=int)
     )
+    metrics.grant_issued("request")
     flash(
         f"Shared with {grant.vendor.get('name', 'the vendor')} until {grant.expires_at:%-d %b %Y}."
     )
@@ -170,7 +172,11 @@ def confirm_revoke(grant_id: str):
 @bp.post("/grants/<grant_id>/revoke")
 @owner_required
 def revoke(grant_id: str):
-    grant = current_pod().grants.revoke(grant_id)
+    grants = current_pod().grants
+    was_active = grants.get(grant_id).revoked_at is None  # revoking again changes nothing
+    grant = grants.revoke(grant_id)
+    if was_active:
+        metrics.grant_revoked("owner")
     flash(f"{grant.vendor.get('name', 'The vendor')} can no longer see your data.")
     return redirect(url_for("web.grant_page", grant_id=grant_id))
 
