@@ -8,7 +8,13 @@ request signed with a fresh DPoP proof (`DPoPAuth`, usable with any `requests.Se
 Nothing here depends on the pod's server code: only on the HTTP protocol (docs/protocol.md).
 """
 
-from vendor_client.client import Grant, PendingRequest, PodClient, PodConfiguration
+from vendor_client.client import (
+    PROTOCOL_VERSION,
+    Grant,
+    PendingRequest,
+    PodClient,
+    PodConfiguration,
+)
 from vendor_client.dpop import DPoPAuth, make_proof
 from vendor_client.errors import (
     AccessDenied,
@@ -32,9 +38,12 @@ from vendor_client.offers import Decision, SentOffer, send_offer
 from vendor_client.relays import RelayClient
 from vendor_client.threads import Thread, ThreadMessage, ThreadState
 
-__version__ = "0.1.0"
+# <protocol year>.<protocol month>.<release of the library for that protocol>: the library speaks
+# PROTOCOL_VERSION (docs/protocol.md §1.4). The distribution reads its version from here.
+__version__ = "2026.11.0"
 
 __all__ = [
+    "PROTOCOL_VERSION",
     "AccessDenied",
     "DPoPAuth",
     "Decision",

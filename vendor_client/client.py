@@ -28,6 +28,8 @@ GRANT_TYP = "pds-grant+jwt"
 NOTIFICATION_TYP = "pds-notification+jwt"
 RECEIPT_TYP = "pds-receipt+jwt"
 DEFAULT_TIMEOUT = 10.0
+# The protocol this client speaks (docs/protocol.md §1.4); a pod of another version is refused.
+PROTOCOL_VERSION = "2026-11"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,11 +150,19 @@ class PodClient:
     # -- discovery -----------------------------------------------------------------------------
 
     def discover(self, *, refresh: bool = False) -> PodConfiguration:
+        """The pod's discovery document (§2), fetched once: refused with ProtocolError unless
+        its `issuer` is the URL we were given and its `protocol_version` the one we speak."""
         if self._configuration is None or refresh:
             raw = self._call("GET", self.pod_url + "/.well-known/pds-configuration").json()
             if raw.get("issuer") != self.pod_url:
                 raise ProtocolError(
                     f"the pod calls itself {raw.get('issuer')!r}, not {self.pod_url!r}"
+                )
+            if raw.get("protocol_version") != PROTOCOL_VERSION:
+                raise ProtocolError(
+                    f"the pod speaks protocol version {raw.get('protocol_version')!r}; this "
+                    f"client speaks {PROTOCOL_VERSION!r} only: use a vendor_client release for "
+                    "the pod's version"
                 )
             self._configuration = PodConfiguration(raw["issuer"], raw)
         return self._configuration
