@@ -45,6 +45,33 @@ def stages() -> list[list[tuple[str, str]]]:
     return found
 
 
+def _stage_name(stage: list[tuple[str, str]]) -> str | None:
+    found = re.search(r"\s+AS\s+(\S+)$", stage[0][1], re.IGNORECASE)
+    return found.group(1).lower() if found else None
+
+
+def stage_named(name: str) -> list[tuple[str, str]]:
+    """The stage declared `FROM ... AS name`."""
+    for stage in stages():
+        if _stage_name(stage) == name.lower():
+            return stage
+    raise AssertionError(f"the Dockerfile has no stage named {name!r}")
+
+
+def with_parents(stage: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The stage's instructions after those of the stage it is built FROM, if that is one of
+    the Dockerfile's (ENV, USER, HEALTHCHECK... are inherited)."""
+    parent = stage[0][1].split()[0].lower()
+    if parent in {_stage_name(s) for s in stages()}:
+        return with_parents(stage_named(parent)) + stage
+    return stage
+
+
+def image() -> list[tuple[str, str]]:
+    """What the built image runs with: the last stage and the stages it is built from."""
+    return with_parents(stages()[-1])
+
+
 def last(stage: list[tuple[str, str]], keyword: str) -> str | None:
     values = [args for kw, args in stage if kw == keyword]
     return values[-1] if values else None
@@ -125,7 +152,7 @@ def dockerignored() -> Callable[[str], bool]:
 def builder_context(dest: Path) -> Path:
     """Lay out the builder stage's COPY lines in `dest`, honouring .dockerignore."""
     ignored = dockerignored()
-    for keyword, args in stages()[0]:
+    for keyword, args in stage_named("builder"):
         if keyword != "COPY":
             continue
         *sources, target = [a for a in shlex.split(args) if not a.startswith("--")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.dockerfile import DOCKERFILE, ROOT, last, stages
+from tests.packaging.dockerfile import DOCKERFILE, ROOT, image, last, stages
 
 
 def test_dockerfile_passes_hadolint():
@@ -31,6 +32,19 @@ def test_dockerfile_passes_hadolint():
 
 
 def test_image_runs_as_a_numeric_non_root_user():
-    user = last(stages()[-1], "USER") or "0"
+    user = last(image(), "USER") or "0"
     uid = user.split(":")[0]
     assert uid.isdigit() and int(uid) != 0, f"USER {user}: use a numeric uid other than 0"
+
+
+def test_every_base_image_is_pinned_by_digest():
+    earlier: set[str] = set()  # stage names: `FROM builder` is no image from a registry
+    for stage in stages():
+        source, *alias = stage[0][1].split()
+        if source.lower() not in earlier:
+            assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", source), (
+                f"FROM {source}: pin the base image as name:tag@sha256:<digest>, so a build "
+                "gives the same bytes until the pin is bumped"
+            )
+        if alias:
+            earlier.add(alias[-1].lower())
