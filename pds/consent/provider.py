@@ -1,9 +1,10 @@
 """A provider's pods: many pods in one database, each at its own URL, administered by name.
 
 One `Provider` per server process opens pods on demand and keeps the most recently used open
-(their signing keys and grant checks warm). What it read of a pod's row (suspended? quota?) it
-trusts for FRESH_FOR, so a pod suspended or deleted through any server stops answering on every
-server within that time, without a query per request.
+(their signing keys and grant checks warm). What it read of their rows (suspended? quota?) it
+trusts for FRESH_FOR, then reads again for all of them in one query, so a pod suspended or
+deleted through any server stops answering on every server within that time, without a query
+per request.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ RESERVED = frozenset(
 )
 FRESH_FOR = 2.0  # seconds
 OPEN_PODS = 512
+MISSING_REMEMBERED = 10_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +80,6 @@ class PodSummary:
 class _Open:
     pod: Pod
     suspended: bool
-    checked: float  # time.monotonic() of the last look at the pod's row
 
 
 class Provider:
@@ -103,6 +104,11 @@ class Provider:
         self.deliverer = Deliverer(store, clock, pod_id=None, allow_private=allow_private_callbacks)
         self._open: collections.OrderedDict[str, _Open] = collections.OrderedDict()
         self._lock = threading.Lock()
+        # Names just found to be no pod's: asked again within FRESH_FOR, no query (floods of
+        # made-up host names cost the database nothing).
+        self._missing: collections.OrderedDict[str, float] = collections.OrderedDict()
+        self._refreshing = threading.Lock()
+        self._refreshed = time.monotonic()
 
     def url_of(self, name: str) -> str:
         return self.url_template.replace("{pod}", name).rstrip("/")
@@ -111,29 +117,64 @@ class Provider:
 
     def pod(self, name: str) -> Pod:
         """The pod `name`, to serve a request; PodNotFound, PodSuspended."""
+        if time.monotonic() - self._refreshed > FRESH_FOR:
+            self._refresh()
         with self._lock:
             found = self._open.get(name)
             if found is not None:
                 self._open.move_to_end(name)
-        if found is None or time.monotonic() - found.checked > FRESH_FOR:
-            found = self._look(name, found)
+        if found is None:
+            found = self._look(name)
         if found.suspended:
             raise PodSuspended(f"the pod {name} is suspended by its provider")
         return found.pod
 
-    def _look(self, name: str, known: _Open | None) -> _Open:
+    def _refresh(self) -> None:
+        """Read the rows of every open pod again, in one query (one thread does it)."""
+        if not self._refreshing.acquire(blocking=False):
+            return  # another thread is at it: its answer is fresh enough
+        try:
+            self._refreshed = time.monotonic()
+            with self._lock:
+                names = list(self._open)
+            if not names:
+                return
+            with self.store.read() as conn:
+                rows = {row.id: row for row in pods.several(conn, names)}
+            with self._lock:
+                for name in names:
+                    row, found = rows.get(name), self._open.get(name)
+                    if found is None:
+                        continue
+                    if row is None or found.pod.ctx.ref != self._ref(row):
+                        del self._open[name]  # deleted, or moved or given another quota
+                    else:
+                        found.suspended = row.suspended_at is not None
+        finally:
+            self._refreshing.release()
+
+    def _ref(self, row: pods.PodRow) -> PodRef:
+        return PodRef(row.id, row.base_url, self._quota(row.quota_bytes))
+
+    def _look(self, name: str) -> _Open:
         if not NAME.fullmatch(name):
             raise PodNotFound(f"there is no pod {name[:63]!r} here")
+        with self._lock:
+            missing_since = self._missing.get(name)
+        if missing_since is not None and time.monotonic() - missing_since <= FRESH_FOR:
+            raise PodNotFound(f"there is no pod {name!r} here")
         try:
             with self.store.read() as conn:
                 row = pods.get(conn, name)
         except NotFound:
             with self._lock:
                 self._open.pop(name, None)
+                self._missing[name] = time.monotonic()
+                self._missing.move_to_end(name)
+                while len(self._missing) > MISSING_REMEMBERED:
+                    self._missing.popitem(last=False)
             raise PodNotFound(f"there is no pod {name!r} here") from None
-        ref = PodRef(row.id, row.base_url, self._quota(row.quota_bytes))
-        pod = known.pod if known is not None and known.pod.ctx.ref == ref else self._assemble(ref)
-        found = _Open(pod, row.suspended_at is not None, time.monotonic())
+        found = _Open(self._assemble(self._ref(row)), row.suspended_at is not None)
         with self._lock:
             self._open[name] = found
             self._open.move_to_end(name)
@@ -180,7 +221,9 @@ class Provider:
                     pods.update(conn, name, quota_bytes=quota_bytes)
         except AlreadyExists:
             raise PodExists(f"there is already a pod {name!r}") from None
-        pod = self._look(name, None).pod
+        with self._lock:
+            self._missing.pop(name, None)
+        pod = self._look(name).pod
         _ = pod.signing_kid  # its first key now, never inside a customer's request
         code = pod.account.issue_setup_code()
         return self.get(name), code
@@ -246,7 +289,7 @@ class Provider:
 
     def open_for_admin(self, name: str) -> Pod:
         """The pod `name`, suspended or not (for the provider's own work on it)."""
-        return self._look(name, None).pod
+        return self._look(name).pod
 
     def export(self, name: str, out: IO[bytes], progress: archive.Progress | None = None) -> int:
         """The pod as an export archive (`pds import` reads it), suspended or not."""

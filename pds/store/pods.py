@@ -58,6 +58,12 @@ def lock(conn: sa.Connection, pod_id: str) -> PodRow:
     return PodRow(**row)
 
 
+def several(conn: sa.Connection, pod_ids: list[str]) -> list[PodRow]:
+    """The rows of those of `pod_ids` that exist."""
+    rows = conn.execute(sa.select(t).where(t.c.id.in_(pod_ids)))
+    return [PodRow(**row) for row in rows.mappings()]
+
+
 def listed(conn: sa.Connection, *, after: str = "", limit: int = 1000) -> list[PodRow]:
     """Pods in the order of their names, from the first after `after`."""
     rows = conn.execute(sa.select(t).where(t.c.id > after).order_by(t.c.id).limit(limit))
