@@ -8,6 +8,14 @@ request signed with a fresh DPoP proof (`DPoPAuth`, usable with any `requests.Se
 Nothing here depends on the pod's server code: only on the HTTP protocol (docs/protocol.md).
 """
 
+from vendor_client.agreements import (
+    Accept,
+    AgreementAnswer,
+    AgreementRecord,
+    Alternative,
+    Reject,
+    myterms_document,
+)
 from vendor_client.client import (
     PROTOCOL_VERSION,
     Grant,
@@ -15,6 +23,7 @@ from vendor_client.client import (
     PodClient,
     PodConfiguration,
 )
+from vendor_client.domain_proof import domain_proof, domain_proof_json, proof_url
 from vendor_client.dpop import DPoPAuth, make_proof
 from vendor_client.errors import (
     AccessDenied,
@@ -44,7 +53,11 @@ __version__ = "2026.11.0"
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "Accept",
     "AccessDenied",
+    "AgreementAnswer",
+    "AgreementRecord",
+    "Alternative",
     "DPoPAuth",
     "Decision",
     "Grant",
@@ -60,6 +73,7 @@ __all__ = [
     "PodUnreachable",
     "ProtocolError",
     "RateLimited",
+    "Reject",
     "RelayClient",
     "RequestDenied",
     "SentOffer",
@@ -71,6 +85,10 @@ __all__ = [
     "TooLarge",
     "VendorClientError",
     "VendorKey",
+    "domain_proof",
+    "domain_proof_json",
     "make_proof",
+    "myterms_document",
+    "proof_url",
     "send_offer",
 ]

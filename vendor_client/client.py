@@ -13,6 +13,13 @@ import jwt
 import requests
 from rdflib import Graph, URIRef
 
+from vendor_client.agreements import (
+    ANSWER_TYP,
+    RECORD_TYP,
+    AgreementAnswer,
+    AgreementRecord,
+    check_records,
+)
 from vendor_client.dpop import DPoPAuth
 from vendor_client.errors import (
     ProtocolError,
@@ -53,6 +60,12 @@ class PodConfiguration:
     def required_terms(self) -> list[str]:
         return [t["id"] for t in self.terms if t.get("required")]
 
+    @property
+    def agreement(self) -> str | None:
+        """The roster id of the IEEE 7012 agreement the customer proffers (§17), if any."""
+        proffered = self.raw.get("agreement")
+        return proffered.get("id") if isinstance(proffered, dict) else None
+
     def fields(self, resource: str) -> dict[str, str]:
         """Field IRI -> human name, for a resource such as `/profile`."""
         for entry in self.resources:
@@ -70,6 +83,8 @@ class Grant:
     scopes: list[dict[str, Any]]
     expires_at: dt.datetime
     receipt: str  # the signed consent receipt (compact JWS): keep it
+    agreement: dict[str, Any] | None = None  # the IEEE 7012 agreement agreed on (§17)
+    agreement_records: tuple[AgreementRecord, ...] = ()  # the pod's signed records, checked
 
     @property
     def expired(self) -> bool:
@@ -79,10 +94,20 @@ class Grant:
 class PendingRequest:
     """An access request waiting for the customer's decision."""
 
-    def __init__(self, client: PodClient, request_id: str, status_url: str):
+    def __init__(
+        self,
+        client: PodClient,
+        request_id: str,
+        status_url: str,
+        *,
+        signed: str | None = None,
+        answer: AgreementAnswer | None = None,
+    ):
         self.client = client
         self.id = request_id
         self.status_url = status_url
+        self.signed = signed  # our signed request (or late answer): our half of the record
+        self.answer = answer  # our answer to the customer's agreement, if we gave one
 
     def status(self) -> dict[str, Any]:
         """The request's state as the pod reports it (readable only with our key)."""
@@ -102,7 +127,7 @@ class PendingRequest:
         while True:
             state = self.status()
             if state["status"] == "approved":
-                return self.client._grant_from(state)
+                return self.client._grant_from(state, self)
             if state["status"] == "denied":
                 raise RequestDenied("the customer denied the access request")
             remaining = deadline - time.monotonic()
@@ -110,6 +135,35 @@ class PendingRequest:
                 raise TimeoutError(f"no decision on access request {self.id} within {timeout} s")
             time.sleep(min(interval, remaining))
             interval = min(interval * 1.6, max_interval)
+
+    def answer_agreement(self, answer: AgreementAnswer) -> dict[str, Any]:
+        """Answer the customer's agreement after the request (if it carried no answer): once,
+        while it is pending. A second answer is refused (the one-round rule)."""
+        now = int(time.time())
+        claims = {
+            "aud": self.status_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": secrets.token_urlsafe(16),
+            "agreement": answer.claim(),
+        }
+        signed = self.client.key.sign(claims, ANSWER_TYP)
+        response = self.client._call(
+            "POST",
+            self.status_url + "/agreement",
+            data=signed,
+            headers={"Content-Type": "application/jwt"},
+        )
+        self.signed, self.answer = signed, answer
+        body: dict[str, Any] = response.json()
+        return body
+
+    def agreement_records(self) -> list[AgreementRecord]:
+        """The pod's signed records of the agreement negotiated on this request, their
+        signatures checked and held against the answer we signed: ProtocolError otherwise."""
+        state = self.status()
+        agreed = state.get("agreement", {}).get("agreed") if state.get("agreement") else None
+        return self.client._agreement_records(state, self, agreed)
 
 
 class PodClient:
@@ -179,6 +233,7 @@ class PodClient:
         vendor: dict[str, str],
         accept_terms: list[str] | None = None,
         callback: str | None = None,
+        agreement: AgreementAnswer | None = None,
     ) -> PendingRequest:
         """Ask the customer for access; returns a PendingRequest to `wait()` on.
 
@@ -186,6 +241,8 @@ class PodClient:
         `purpose`: a W3C DPV purpose IRI the pod lists; `description` says it in plain words.
         `accept_terms`: the customer's term ids you accept; None accepts the required ones,
         which you must then honour (read them in `discover().terms`).
+        `agreement`: your answer to the IEEE 7012 agreement the customer proffers
+        (`discover().agreement`): `Accept(id)`, one `Alternative(id)`, or `Reject()`.
         """
         config = self.discover()
         now = int(time.time())
@@ -202,26 +259,48 @@ class PodClient:
         }
         if callback is not None:
             claims["callback"] = callback
+        if agreement is not None:
+            claims["agreement"] = agreement.claim()
+        signed = self.key.sign(claims, REQUEST_TYP)
         response = self._call(
             "POST",
             config.raw["access_request_endpoint"],
-            data=self.key.sign(claims, REQUEST_TYP),
+            data=signed,
             headers={"Content-Type": "application/jwt"},
         )
         body = response.json()
-        return PendingRequest(self, body["id"], body["status_url"])
+        return PendingRequest(self, body["id"], body["status_url"], signed=signed, answer=agreement)
 
-    def _grant_from(self, state: dict[str, Any]) -> Grant:
+    def _agreement_records(
+        self, state: dict[str, Any], pending: PendingRequest | None, agreed: str | None
+    ) -> list[AgreementRecord]:
+        tokens = (state.get("agreement") or {}).get("records", [])
+        verified = [(token, self.verify_pod_token(token, RECORD_TYP)) for token in tokens]
+        return check_records(
+            verified,
+            pod_url=self.pod_url,
+            vendor_id=self.vendor_id,
+            request_id=state["id"],
+            signed_answer=pending.signed if pending else None,
+            answer=pending.answer if pending else None,
+            agreed=agreed,
+        )
+
+    def _grant_from(self, state: dict[str, Any], pending: PendingRequest | None = None) -> Grant:
         token = state["grant"]
         claims = self.verify_pod_token(token, GRANT_TYP)
         if claims.get("cnf", {}).get("jkt") != self.vendor_id:
             raise ProtocolError("the grant is bound to another key than ours")
+        agreement = claims.get("agreement")
+        agreed = agreement.get("id") if isinstance(agreement, dict) else None
         return Grant(
             id=claims["jti"],
             token=token,
             scopes=claims["scopes"],
             expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
             receipt=state["receipt"],
+            agreement=agreement if isinstance(agreement, dict) else None,
+            agreement_records=tuple(self._agreement_records(state, pending, agreed)),
         )
 
     # -- using a grant -------------------------------------------------------------------------

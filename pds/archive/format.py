@@ -11,19 +11,30 @@ from typing import Any
 import sqlalchemy as sa
 
 FORMAT = "vrm-pod-export"
-VERSION = 3
+VERSION = 4
 # The format version that first holds each table (1 unless named): an older archive had no
-# such rows. Version 1 also lacks signing keys' signs_from and access requests' client.
+# such rows.
 TABLE_SINCE = {
     "intents": 2,
     "intent_announcements": 2,
     "offers": 2,
     "threads": 3,
     "thread_messages": 3,
+    "agreement_records": 4,
 }
-V1_ADDED_COLUMNS: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
-    "signing_keys": {"signs_from": lambda row: row.get("created_at")},
-    "access_requests": {"client": lambda row: None},
+# The format version that first holds each column added to an older table, and what the rows
+# of an older archive get: version 2 added signing keys' signs_from and access requests'
+# client; version 4 the IEEE 7012 agreement of requests, grants and intents.
+ADDED_COLUMNS: dict[int, dict[str, dict[str, Callable[[dict[str, Any]], Any]]]] = {
+    2: {
+        "signing_keys": {"signs_from": lambda row: row.get("created_at")},
+        "access_requests": {"client": lambda row: None},
+    },
+    4: {
+        "access_requests": {"agreement": lambda row: None},
+        "grants": {"agreement": lambda row: None},
+        "intents": {"agreement": lambda row: None},
+    },
 }
 MAX_MEMBER_BYTES = 512 * 1024 * 1024
 Progress = Callable[[int], None]

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from rdflib import Dataset
 
 from pds.archive.format import (
+    ADDED_COLUMNS,
     FORMAT,
     MAX_MEMBER_BYTES,
     TABLE_SINCE,
-    V1_ADDED_COLUMNS,
     VERSION,
     ArchiveError,
     Progress,
@@ -269,7 +269,13 @@ def _table_member(members: dict[str, bytes], table: sa.Table, version: int) -> l
 
 def _table_rows(table: sa.Table, rows: Iterable[Any], version: int) -> list[dict[str, Any]]:
     columns = {c.name: c for c in table.columns if c.name != "pod_id" and not generated(c)}
-    added = V1_ADDED_COLUMNS.get(table.name, {}) if version == 1 else {}
+    # Columns added after the archive's version: its rows hold none of them, and get them.
+    added = {
+        name: fill
+        for since, tables in ADDED_COLUMNS.items()
+        if since > version
+        for name, fill in tables.get(table.name, {}).items()
+    }
     out = []
     for row in rows:
         if isinstance(row, dict) and added and not set(added) & set(row):

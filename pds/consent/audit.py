@@ -27,6 +27,8 @@ class Action(enum.StrEnum):
     REQUEST_SUBMIT = "request.submit"
     REQUEST_APPROVE = "request.approve"
     REQUEST_DENY = "request.deny"
+    REQUEST_REOPEN = "request.reopen"  # a standing rule's denial undone
+    RULES_UPDATE = "rules.update"
     GRANT_REVOKE = "grant.revoke"
     GRANT_RETURN = "grant.return"
     OWNER_CLAIM = "owner.claim"

@@ -10,6 +10,7 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 
+from pds.consent.agreements import agreed_on, agreement_reference, record_decision
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import AlreadyDecided, InvalidInput
@@ -37,6 +38,8 @@ class Decisions:
         *,
         scopes: Sequence[Scope] | None = None,
         duration_seconds: int | None = None,
+        by_rule: str | None = None,
+        agreement: str | None = None,
     ) -> Grant:
         """Grant what was asked, or less: a subset of scopes, modes, fields, or a shorter time.
 
@@ -58,6 +61,8 @@ class Decisions:
                 f"not lengthened beyond the {request.duration_seconds} seconds asked for"
             )
 
+        # Their own IEEE 7012 agreement, or the vendor's alternative: the customer's choice.
+        agreed = agreed_on(request.agreement, agreement)
         grant_id = secrets.token_urlsafe(16)
         issued = self.ctx.clock().replace(microsecond=0)
         expires = issued + dt.timedelta(seconds=duration)
@@ -65,6 +70,17 @@ class Decisions:
         signing_key = self.ctx.keys.active  # loaded (or made) before the transaction, not in it
         with self.ctx.store.begin() as conn:
             index = pick_index(grant_rows.used_status_indexes(conn, self.ctx.id))
+            decided = record_decision(
+                self.ctx,
+                conn,
+                signing_key,
+                request.negotiation(),
+                request.agreement,
+                agreed=agreed,
+                grant_id=grant_id,
+                at=issued,
+            )
+            terms_agreed = agreement_reference(agreed, decided)
             claims = {
                 "iss": self.ctx.base_url,
                 "aud": self.ctx.base_url,
@@ -77,6 +93,7 @@ class Decisions:
                 "scopes": [s.to_json() for s in granted],
                 "purpose": request.purpose,
                 "terms": request.terms,
+                **({"agreement": terms_agreed} if terms_agreed else {}),
                 "request": request.id,
                 "credentialStatus": entry(status_list_url, index),
             }
@@ -90,6 +107,7 @@ class Decisions:
                 terms=request.terms,
                 issued_at=issued,
                 expires_at=expires,
+                agreement=terms_agreed,
             )
             if not request_rows.decide(conn, self.ctx.id, request.id, "approved", grant_id, issued):
                 raise AlreadyDecided("this request was decided meanwhile")
@@ -114,6 +132,7 @@ class Decisions:
                     # Signed by the key the row names, even if another process rotates now.
                     token=self.ctx.keys.sign(claims, GRANT_TYP, signing_key),
                     receipt=self.ctx.keys.sign(receipt, RECEIPT_TYP, signing_key),
+                    agreement=agreed,
                 ),
             )
             self.ctx.record(
@@ -127,23 +146,38 @@ class Decisions:
                     "vendor": request.vendor_id,
                     "narrowed": _as_json(granted) != _as_json(request.scopes),
                     "expires_at": expires.isoformat(),
+                    **({"rule": by_rule} if by_rule else {}),
                 },
             )
         return self.grants.get(grant_id)
 
-    def deny(self, request_id: str) -> AccessRequest:
+    def deny(self, request_id: str, *, by_rule: str | None = None) -> AccessRequest:
         request = self.requests.get(request_id)
+        signing_key = self.ctx.keys.active  # loaded (or made) before the transaction
         with self.ctx.store.begin() as conn:
-            if not request_rows.decide(
-                conn, self.ctx.id, request.id, "denied", None, self.ctx.clock()
-            ):
+            now = self.ctx.clock()
+            if not request_rows.decide(conn, self.ctx.id, request.id, "denied", None, now):
                 raise AlreadyDecided(f"this request was already {request.status}")
+            record_decision(
+                self.ctx,
+                conn,
+                signing_key,
+                request.negotiation(),
+                request.agreement,
+                agreed=None,
+                grant_id=None,
+                at=now,
+            )
             self.ctx.record(
                 conn,
                 OWNER,
                 Action.REQUEST_DENY,
                 Outcome.OK,
-                detail={"request": request.id, "vendor": request.vendor_id},
+                detail={
+                    "request": request.id,
+                    "vendor": request.vendor_id,
+                    **({"rule": by_rule} if by_rule else {}),
+                },
             )
         return self.requests.get(request_id)
 

@@ -45,6 +45,7 @@ class Grant:
     token: str
     receipt: str  # the signed consent receipt (compact JWS)
     state: str  # ACTIVE, EXPIRED, REVOKED or RETURNED, when it was read
+    agreement: str | None = None  # the IEEE 7012 agreement agreed on, if any
 
     @classmethod
     def from_row(cls, row: rows.GrantRow, now: dt.datetime) -> Grant:

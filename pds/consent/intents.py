@@ -22,6 +22,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from pds import schemas
+from pds.consent.agreements import preferred_id, roster
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.categories import category_of
 from pds.consent.context import PodContext
@@ -30,7 +31,7 @@ from pds.consent.inputs import is_id
 from pds.consent.owner_data import OwnerData
 from pds.consent.relays import IntentRelays, new_relay_key
 from pds.resources import ResourceNotFound
-from pds.store import NotFound
+from pds.store import NotFound, pods
 from pds.store import intents as rows
 
 SCHEMA = Namespace("https://schema.org/")
@@ -177,6 +178,7 @@ class Intents:
             published_at=self.ctx.clock(),
             closed_at=None,
             relay_key=new_relay_key(),
+            agreement=self._proffered_now(),  # what vendors answering it are told
         )
         with self.ctx.store.begin() as conn:
             if rows.get(conn, self.ctx.id, intent_id) is not None:
@@ -253,7 +255,8 @@ class Intents:
         published = None
         reply_url = self.reply_url(row.reply_token) if row else None
         if document is not None:
-            published = public_form(document, row.public_id if row else None, reply_url)
+            proffered = row.agreement if row and row.agreement else self._proffered_now()
+            published = public_form(document, row.public_id if row else None, reply_url, proffered)
         status = row.status if row else "draft"
         if status in ("published", "paused") and (
             published is None or _offers_until(published) < self.ctx.clock().date()
@@ -268,6 +271,11 @@ class Intents:
             published_at=row.published_at if row else None,
             closed_at=row.closed_at if row else None,
         )
+
+    def _proffered_now(self) -> str:
+        """The IEEE 7012 agreement the customer proffers now (a draft tells it)."""
+        with self.ctx.store.read() as conn:
+            return preferred_id(pods.get(conn, self.ctx.id).settings)
 
     def _document(self, intent_id: str) -> tuple[Graph, URIRef] | None:
         try:
@@ -304,9 +312,15 @@ _FIELD_WORDS = {
 
 
 def public_form(
-    document: tuple[Graph, URIRef], public_id: str | None, reply_url: str | None
+    document: tuple[Graph, URIRef],
+    public_id: str | None,
+    reply_url: str | None,
+    proffered: str | None = None,
 ) -> dict[str, Any]:
-    """The intent as vendors see it: only these fields, lexical forms as the customer wrote."""
+    """The intent as vendors see it: only these fields, lexical forms as the customer wrote.
+
+    `proffered` is the IEEE 7012 agreement the customer proffers for what follows an offer
+    they accept (a grant), beside PDC-INTENT under which the intent itself is published."""
     graph, node = document
 
     def one(subject: Node, predicate: URIRef) -> str | None:
@@ -328,6 +342,8 @@ def public_form(
         "agreement": AGREEMENT,
         "reply_to": reply_url,
     }
+    if proffered is not None:
+        out["proffered_agreement"] = roster()[proffered].reference()
     if (price := graph.value(node, SCHEMA.priceSpecification)) is not None:
         out["budget"] = {
             "min": one(price, SCHEMA.minPrice),

@@ -14,6 +14,7 @@ import argon2
 
 from pds import archive
 from pds.consent.activity import Activity
+from pds.consent.agreements import Agreements
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import Clock, PodContext
 from pds.consent.decisions import Decisions
@@ -27,9 +28,11 @@ from pds.consent.owner import OwnerAccount
 from pds.consent.owner_data import OwnerData
 from pds.consent.relays import IntentRelays
 from pds.consent.requests import AccessRequests
+from pds.consent.rules import StandingRules
 from pds.consent.sharing import Sharing
 from pds.consent.terms import CustomerTerms
 from pds.consent.threads import Threads
+from pds.consent.time_zone import TimeZoneSetting
 from pds.consent.told import ChangeNotices
 from pds.consent.vendor_data import VendorData
 from pds.consent.vendor_threads import VendorThreads
@@ -49,8 +52,12 @@ class Pod:
         self.requests = AccessRequests(ctx)
         self.grants = Grants(ctx)
         self.decisions = Decisions(ctx, self.requests, self.grants)
+        self.rules = StandingRules(ctx, self.decisions)
+        self.requests.standing_rules = self.rules.decide
         self.activity = Activity(ctx)
         self.terms = CustomerTerms(ctx)
+        self.agreements = Agreements(ctx)  # IEEE 7012: the proffered agreement and the records
+        self.time_zone = TimeZoneSetting(ctx)
         self.relays = IntentRelays(ctx)
         self.intents = Intents(ctx, self.data, self.relays)
         self.offers = Offers(ctx, self.intents, self.decisions)
@@ -81,7 +88,11 @@ class Pod:
         return self.ctx.keys.jwks()
 
     def signing_keys(self) -> list[KeyStatus]:
-        """Every key with what it does now (next, active, retired) and when, newest first."""
+        """Every key with what it does now (next, active, retired) and when, newest first.
+
+        Read afresh: another process (a second server, `pds keys rotate`) may have rotated
+        since this one cached its keys, and the owner looking at them must see that at once."""
+        self.ctx.keys.reload()
         return self.ctx.keys.statuses()
 
     @property

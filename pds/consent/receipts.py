@@ -1,7 +1,9 @@
 """Consent receipts: a signed record of what the customer agreed to, for both sides to keep.
 
 Fields follow the Kantara Consent Receipt Specification v1.1 (with the ISO/IEC 27560 names
-where they differ noted in `docs/protocol.md`). The receipt is a JWS signed by the pod key.
+where they differ noted in `docs/protocol.md`), and an `iso27560` member gives the fields of
+ISO/IEC TS 27560:2023 that the pod knows, under their own names (as DPV's 27560 profile maps
+them), with the IEEE 7012 agreement agreed on. The receipt is a JWS signed by the pod key.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from pds.consent.scopes import Scope, fields_of
 
 RECEIPT_TYP = "pds-receipt+jwt"
 VERSION = "KI-CR-v1.1.0"
+ISO_27560 = "ISO/IEC TS 27560:2023"
+DPV_27560 = "https://w3id.org/dpv/schema/dpv-27560"  # DPV's profile of 27560 records
+DPV = "https://w3id.org/dpv#"
+COLLECTION = "Approved by the customer in their personal data pod"
 
 
 def build_receipt(
@@ -27,6 +33,7 @@ def build_receipt(
     issued_at: dt.datetime,
     expires_at: dt.datetime,
     jurisdiction: str = "unspecified",
+    agreement: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The receipt's claims; signed as a JWT, so `iss`, `aud` and `iat` let either side verify."""
     categories = []
@@ -44,7 +51,7 @@ def build_receipt(
         "version": VERSION,
         "jurisdiction": jurisdiction,
         "consentTimestamp": int(issued_at.timestamp()),
-        "collectionMethod": "Approved by the customer in their personal data pod",
+        "collectionMethod": COLLECTION,
         "consentReceiptID": grant_id,
         "language": "en",
         "piiPrincipalId": pod_url,
@@ -80,4 +87,40 @@ def build_receipt(
         "scopes": [s.to_json() for s in scopes],
         "acceptedTerms": terms,
         "expiresAt": expires_at.isoformat(),
+        "agreement": agreement,  # the IEEE 7012 agreement agreed on, and its signed record
+        "iso27560": {
+            "schema_version": ISO_27560,
+            "profile": DPV_27560,
+            "record_id": grant_id,
+            "receipt_id": grant_id,
+            "pii_principal_id": pod_url,
+            "privacy_notice": f"{pod_url}/.well-known/pds-configuration#terms",
+            "language": "en",
+            "purposes": [
+                {
+                    "purpose": purpose["description"],
+                    "purpose_type": [purpose["iri"]],
+                    "lawful_basis": DPV + "Consent",
+                }
+            ],
+            "pii_information": categories,
+            "pii_controllers": [vendor_id],
+            "collection_method": COLLECTION,
+            "jurisdiction": jurisdiction,
+            "recipient_third_parties": [],
+            "withdrawal_method": f"{pod_url}/app/grants/{grant_id}",
+            "agreement": agreement,
+            "event": {
+                "event_time": issued_at.isoformat(),
+                "validity_duration": _duration(expires_at - issued_at),
+                "entity_id": pod_url,
+                "event_type": DPV + "ExplicitlyExpressedConsent",
+                "event_state": DPV + "ConsentGiven",
+            },
+        },
     }
+
+
+def _duration(span: dt.timedelta) -> str:
+    """An ISO 8601 duration in whole seconds, such as PT604800S."""
+    return f"PT{int(span.total_seconds())}S"

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import ipaddress
 import secrets
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,8 @@ import sqlalchemy as sa
 from rdflib import RDF, RDFS, URIRef
 
 from pds import schemas
-from pds.consent import callbacks, jose, scopes, terms
+from pds.consent import agreements, callbacks, jose, scopes, terms, vendor_identity
+from pds.consent.agreements import AgreementAnswer, Negotiation
 from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
@@ -41,7 +43,7 @@ DPV = "https://w3id.org/dpv#"
 class AccessRequest:
     id: str
     vendor_id: str
-    vendor: dict[str, Any]  # self-declared, unverified: name, homepage, contact
+    vendor: dict[str, Any]  # self-declared name, homepage, contact; its domain's proof (§18)
     scopes: list[Scope]
     purpose: dict[str, str]  # iri, description
     duration_seconds: int
@@ -52,6 +54,12 @@ class AccessRequest:
     decided_at: dt.datetime | None
     grant_id: str | None
     client: str | None = None  # the network it came from (see client_network)
+    agreement: AgreementAnswer | None = None  # the vendor's IEEE 7012 answer, if it gave one
+
+    def negotiation(self) -> Negotiation:
+        """What an agreement interaction about this request records."""
+        asked = [s.to_json() for s in self.scopes]
+        return Negotiation(self.id, self.vendor_id, self.vendor, self.purpose, asked)
 
     @classmethod
     def from_row(cls, row: rows.RequestRow) -> AccessRequest:
@@ -69,6 +77,7 @@ class AccessRequest:
             decided_at=row.decided_at,
             grant_id=row.grant_id,
             client=row.client,
+            agreement=AgreementAnswer.from_json(row.agreement),
         )
 
 
@@ -88,6 +97,9 @@ def purposes() -> dict[str, dict[str, str]]:
 class AccessRequests:
     def __init__(self, ctx: PodContext):
         self.ctx = ctx
+        # The customer's standing rules (pds.consent.rules), set by the Pod: they may decide a
+        # request as soon as it is submitted.
+        self.standing_rules: Callable[[AccessRequest], AccessRequest] | None = None
 
     def submit(self, signed: str, client_address: str | None = None) -> AccessRequest:
         """Verify a vendor's signed request and queue it for the customer's decision.
@@ -111,9 +123,12 @@ class AccessRequests:
         vendor = vendor_info(claims.get("vendor"))
         callback = self._callback(claims.get("callback"))
         request_id = secrets.token_urlsafe(16)
+        signing_key = self.ctx.keys.active  # for agreement records; loaded before the transaction
         with self.ctx.store.begin() as conn:
             # Locked while the caps are counted, as for offers: none can slip past a cap.
-            pod_terms = terms.current_terms(pods.lock(conn, self.ctx.id).settings)
+            pod_settings = pods.lock(conn, self.ctx.id).settings
+            pod_terms = terms.current_terms(pod_settings)
+            answer = agreements.answer_in(claims, pod_settings, vendor)  # the one-round rule
             accepted = terms.check_accepted(pod_terms, claims.get("terms", []))
             client = client_network(client_address)
             self._check_flood(conn, vendor_id, client, now)
@@ -142,8 +157,11 @@ class AccessRequests:
                 decided_at=None,
                 grant_id=None,
                 client=client,
+                agreement=answer.to_json() if answer else None,
             )
             rows.add(conn, self.ctx.id, row)
+            negotiation = AccessRequest.from_row(row).negotiation()
+            agreements.record_submission(self.ctx, conn, signing_key, negotiation, answer, signed)
             self.ctx.record(
                 conn,
                 vendor_id,
@@ -151,7 +169,8 @@ class AccessRequests:
                 Outcome.PENDING,
                 detail={"request": request_id, "vendor": vendor.get("name")},
             )
-        return AccessRequest.from_row(row)
+        submitted = self._prove_domain(AccessRequest.from_row(row))
+        return self.standing_rules(submitted) if self.standing_rules else submitted
 
     def get(self, request_id: str) -> AccessRequest:
         if not is_id(request_id):
@@ -229,6 +248,21 @@ class AccessRequests:
             raise InvalidInput("the purpose needs a description of 1 to 1000 characters")
         return {"iri": iri, "description": description.strip()}
 
+    def _prove_domain(self, request: AccessRequest) -> AccessRequest:
+        """The request with its vendor's domain proof (§18) read and stored: after the caps let
+        it in, outside any transaction (a slow site holds no lock), before any rule decides."""
+        vendor = vendor_identity.prove_domain(
+            request.vendor_id,
+            request.vendor,
+            allow_private=self.ctx.allow_private_callbacks,
+            now=self.ctx.clock(),
+        )
+        if vendor == request.vendor:
+            return request
+        with self.ctx.store.begin() as conn:
+            rows.set_vendor(conn, self.ctx.id, request.id, vendor)
+        return dataclasses.replace(request, vendor=vendor)
+
     def _callback(self, raw: Any) -> str | None:
         return callbacks.check_callback(raw, allow_private=self.ctx.allow_private_callbacks)
 
@@ -286,6 +320,8 @@ def vendor_info(raw: Any) -> dict[str, Any]:
     homepage = out.get("homepage")
     if homepage and _scheme(homepage) not in ("https", "http"):
         raise InvalidInput("vendor homepage must be an http(s) URL")
+    if raw.get("agreements_accepted") is not None:  # the IEEE 7012 agreements it accepts
+        out["agreements_accepted"] = agreements.accepted_list(raw["agreements_accepted"])
     out["verified"] = False  # self-declared: nothing proves the key belongs to that name
     return out
 

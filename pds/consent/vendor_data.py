@@ -178,6 +178,11 @@ class VendorData:
         # when it starts with a granted container's prefix; it is never looked up.
         valid = _valid_path(call.path)
         scope = grant.scope_for(call.path, mode) if valid else None
+        detail: dict[str, object] = {"grant": grant.id, "method": call.method}
+        if scope is not None and scope.fields is not None:
+            # What the read returned (the representation keeps only these): the customer's
+            # activity page says which fields a vendor read, not just that it read.
+            detail["fields"] = sorted(scope.fields)
         allowed = audit.event_values(
             self.ctx.id,
             self.ctx.clock(),
@@ -185,7 +190,7 @@ class VendorData:
             action,
             Outcome.ALLOWED,
             resource=call.path,
-            detail={"grant": grant.id, "method": call.method},
+            detail=detail,
         )
         in_scope = scope is not None
 

@@ -59,8 +59,12 @@ INTENT_MEMBERS = (
     "wanted_by",
     "offers_until",
     "agreement",
+    "proffered_agreement",
 )
 AGREEMENT_MEMBERS = ("id", "title", "standard", "roster", "url")
+# The agreement the customer proffers for what follows an accepted offer: any roster id.
+PROFFERED_MEMBERS = ("id", "title", "iri", "url", "standard", "roster")
+_AGREEMENT_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)*")
 _INTENT_ID = re.compile(r"urn:pds:intent:[A-Za-z0-9_-]{8,64}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL = re.compile(r"\+?([0-9]{1,15}(\.[0-9]{0,6})?|\.[0-9]{1,6})")
@@ -182,6 +186,7 @@ def check_intent(raw: object, now: dt.datetime) -> AnnouncedIntent:
     if offers_until > today + dt.timedelta(days=MAX_DAYS_AHEAD):
         raise InvalidIntent(f"offers_until is at most {MAX_DAYS_AHEAD} days from today")
     _agreement(raw.get("agreement"))
+    _proffered_agreement(raw.get("proffered_agreement"))
     end = dt.datetime.combine(offers_until + dt.timedelta(days=1), dt.time(), dt.UTC)
     return AnnouncedIntent(dict(raw), category, country, end)
 
@@ -241,6 +246,20 @@ def _agreement(raw: object) -> None:
         raise InvalidIntent(f"unknown agreement member(s): {', '.join(unknown)}")
     for name in AGREEMENT_MEMBERS[1:]:
         _text(raw.get(name), f"agreement {name}", 1, 300, optional=True)
+
+
+def _proffered_agreement(raw: object) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        raise InvalidIntent("proffered_agreement is null or an object with an IEEE 7012 id")
+    if len(raw["id"]) > 40 or not _AGREEMENT_ID.fullmatch(raw["id"]):
+        raise InvalidIntent("proffered_agreement id must be a roster id, like SD-BASE")
+    unknown = sorted(set(raw) - set(PROFFERED_MEMBERS))
+    if unknown:
+        raise InvalidIntent(f"unknown proffered_agreement member(s): {', '.join(unknown)}")
+    for name in PROFFERED_MEMBERS[1:]:
+        _text(raw.get(name), f"proffered_agreement {name}", 1, 300, optional=True)
 
 
 def _text(

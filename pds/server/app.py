@@ -11,6 +11,7 @@ from pds.consent import Pod, Provider, Store, open_pod
 from pds.consent.health import DatabaseHealth
 from pds.server import (
     admin_api,
+    agreements_api,
     data,
     grants_api,
     health,
@@ -20,6 +21,7 @@ from pds.server import (
     offers_api,
     owner_api,
     owner_grants,
+    owner_rules,
     problems,
     threads_api,
     web,
@@ -132,6 +134,9 @@ def create_app(
         data.bp,
         owner_api.bp,
         owner_grants.bp,
+        agreements_api.bp,
+        agreements_api.owner_bp,
+        owner_rules.bp,
         grants_api.bp,
         intents_api.bp,
         offers_api.bp,

@@ -5,12 +5,15 @@ Vendors authenticate with DPoP proofs made by their own key; there are no vendor
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, json, request
 
 from pds.consent import VendorCall
 from pds.consent.grants import STATUS_LIST_PATH
 from pds.consent.keys import JWKS_MAX_AGE
 from pds.server import metrics
+from pds.server.agreements_api import vendor_view
 from pds.server.current import current_pod
 from pds.server.http import public_url, read_compact_jws
 
@@ -61,13 +64,14 @@ def request_status(request_id: str):
         request.headers.get("DPoP"), method=request.method, url=public_url()
     )
     access_request = pod.requests.for_vendor(request_id, vendor_id)
-    body = {
+    body: dict[str, Any] = {
         "id": access_request.id,
         "status": access_request.status,
         "requested_scopes": [s.to_json() for s in access_request.scopes],
         "created_at": access_request.created_at.isoformat(),
         "decided_at": access_request.decided_at.isoformat() if access_request.decided_at else None,
     }
+    grant = None
     if access_request.status == "approved" and access_request.grant_id:
         grant = pod.grants.get(access_request.grant_id)
         body.update(
@@ -78,6 +82,15 @@ def request_status(request_id: str):
             expires_at=grant.expires_at.isoformat(),
             grant_state=grant.state,
         )
+    if access_request.agreement is not None:  # IEEE 7012: the negotiation and its records
+        body["agreement"] = vendor_view(pod, access_request, grant)
+    if "domain_checked_at" in access_request.vendor:  # what its domain proof showed (§18)
+        vendor = access_request.vendor
+        body["domain_proof"] = {
+            "domain": vendor.get("domain"),
+            "verified": bool(vendor.get("verified")),
+            "problem": vendor.get("domain_problem"),
+        }
     retry = {"Retry-After": "5"} if access_request.status == "pending" else {}
     return body, 200, {"Cache-Control": "no-store", **retry}
 

@@ -36,7 +36,8 @@ def get_request(request_id: str):
 
 @bp.post("/access-requests/<request_id>/approve")
 def approve(request_id: str):
-    """Approve as asked (empty body) or narrower: {"scopes": [...], "duration_seconds": n}."""
+    """Approve as asked (empty body) or narrower: {"scopes": [...], "duration_seconds": n},
+    with the customer's agreement or the vendor's alternative: {"agreement": "SD-BASE-A"}."""
     # Any declared body counts (chunked ones too): ignoring a narrowing would grant more.
     has_body = (
         request.content_length or request.content_type or "Transfer-Encoding" in request.headers
@@ -44,7 +45,10 @@ def approve(request_id: str):
     data = read_json() if has_body else {}
     scopes = parse_scopes(data["scopes"]) if data.get("scopes") is not None else None
     grant = current_pod().decisions.approve(
-        request_id, scopes=scopes, duration_seconds=data.get("duration_seconds")
+        request_id,
+        scopes=scopes,
+        duration_seconds=data.get("duration_seconds"),
+        agreement=data.get("agreement"),
     )
     metrics.grant_issued("request")
     return grant_json(grant), 201

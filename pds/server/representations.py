@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pds.consent.agreements import roster
 from pds.consent.grants import Grant
 from pds.consent.requests import AccessRequest, purposes
 from pds.consent.scopes import Scope, fields_of
@@ -41,6 +42,7 @@ def request_json(r: AccessRequest) -> dict[str, Any]:
         "created_at": _iso(r.created_at),
         "decided_at": _iso(r.decided_at),
         "grant_id": r.grant_id,
+        "agreement": r.agreement.to_json() if r.agreement else None,  # the vendor's answer
     }
 
 
@@ -60,4 +62,5 @@ def grant_json(g: Grant) -> dict[str, Any]:
         "revoked_at": _iso(g.revoked_at),
         "revoked_by": g.revoked_by,
         "status_index": g.status_index,
+        "agreement": roster()[g.agreement].reference() if g.agreement else None,
     }

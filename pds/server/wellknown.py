@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, json
 
 from pds import schemas
+from pds.consent.agreements import roster
 from pds.consent.catalogue import catalogue
 from pds.consent.jose import ALGORITHMS
 from pds.consent.requests import purposes
@@ -36,6 +37,10 @@ def configuration():
         "shapes_uri": base + "/ns/shapes.ttl",
         "purposes_supported": [{"iri": iri, **about} for iri, about in sorted(purposes().items())],
         "terms": pod.terms.current(),
+        # IEEE 7012 (§17): the agreement the customer proffers, and the roster it comes from.
+        "agreement": pod.agreements.preferred().reference(),
+        "agreements_supported": list(roster()),
+        "agreement_roster_uri": base + "/ns/myterms-roster.json",
         "data_endpoint": base + DATA_PREFIX + "/",
         "owner_endpoint": base + "/owner",
         "jsonld_context": schemas.CONTEXT_IRI,

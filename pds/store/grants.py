@@ -30,6 +30,7 @@ class GrantRow:
     kid: str
     token: str
     receipt: str
+    agreement: str | None = None  # the IEEE 7012 agreement agreed on, if any
 
 
 _COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(GrantRow))

@@ -21,6 +21,7 @@ class IntentRow:
     published_at: dt.datetime
     closed_at: dt.datetime | None
     relay_key: str  # PKCS#8 PEM of this intent's own key for relays
+    agreement: str | None = None  # the IEEE 7012 agreement proffered when it was published
 
 
 _COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(IntentRow))

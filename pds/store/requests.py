@@ -28,6 +28,7 @@ class RequestRow:
     decided_at: dt.datetime | None
     grant_id: str | None
     client: str | None = None  # the network it came from: an IPv4 address, an IPv6 /64
+    agreement: dict[str, Any] | None = None  # the vendor's IEEE 7012 answer, if it gave one
 
 
 _COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(RequestRow))
@@ -54,6 +55,11 @@ def of_vendor(conn: sa.Connection, pod_id: str, vendor_id: str, limit: int) -> l
         .limit(limit)
     )
     return [RequestRow(*r) for r in conn.execute(query)]
+
+
+def set_vendor(conn: sa.Connection, pod_id: str, request_id: str, vendor: dict[str, Any]) -> None:
+    """Replace what the request says of its vendor (once its domain proof was checked)."""
+    conn.execute(t.update().where(t.c.pod_id == pod_id, t.c.id == request_id).values(vendor=vendor))
 
 
 def remove(conn: sa.Connection, pod_id: str, request_id: str) -> None:
@@ -96,6 +102,16 @@ def count_pending(conn: sa.Connection, pod_id: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def reopen(conn: sa.Connection, pod_id: str, request_id: str) -> bool:
+    """Put a denied request back among those waiting; False if it was not denied."""
+    result = conn.execute(
+        t.update()
+        .where(t.c.pod_id == pod_id, t.c.id == request_id, t.c.status == "denied")
+        .values(status="pending", decided_at=None)
+    )
+    return result.rowcount == 1
+
+
 def decide(
     conn: sa.Connection,
     pod_id: str,
@@ -109,5 +125,23 @@ def decide(
         t.update()
         .where(t.c.pod_id == pod_id, t.c.id == request_id, t.c.status == "pending")
         .values(status=status, decided_at=now, grant_id=grant_id)
+    )
+    return result.rowcount == 1
+
+
+def set_agreement(
+    conn: sa.Connection, pod_id: str, request_id: str, agreement: dict[str, Any]
+) -> bool:
+    """Record the vendor's answer on a pending request that has none; False otherwise (one
+    round only: a second answer changes nothing)."""
+    result = conn.execute(
+        t.update()
+        .where(
+            t.c.pod_id == pod_id,
+            t.c.id == request_id,
+            t.c.status == "pending",
+            t.c.agreement.is_(None),
+        )
+        .values(agreement=agreement)
     )
     return result.rowcount == 1

@@ -147,6 +147,8 @@ access_requests = sa.Table(
     sa.Column("grant_id", sa.String(32)),
     # The network the request came from (an IPv4 address, an IPv6 /64): floods are capped by it.
     sa.Column("client", sa.String(64)),
+    # The vendor's answer to the customer's IEEE 7012 agreement (0008), NULL when it gave none.
+    sa.Column("agreement", sa.JSON(none_as_null=True)),
     sa.Index("ix_access_requests_pod_status", "pod_id", "status"),
     sa.Index("ix_access_requests_pod_client", "pod_id", "client", "created_at"),
 )
@@ -172,6 +174,7 @@ grants = sa.Table(
     # The grant is bound to the vendor's key (cnf.jkt): useless to anyone without that key.
     sa.Column("token", sa.Text, nullable=False),
     sa.Column("receipt", sa.Text, nullable=False),  # signed consent receipt (compact JWS)
+    sa.Column("agreement", sa.String(32)),  # the IEEE 7012 agreement agreed on (0008), if any
     sa.UniqueConstraint("pod_id", "status_index", name="uq_grants_pod_status_index"),
     sa.Index("ix_grants_pod_vendor", "pod_id", "vendor_id"),
 )
@@ -238,6 +241,8 @@ intents = sa.Table(
     sa.Column("closed_at", UTCDateTime),
     # This intent's own key (PKCS#8 PEM) for what the pod tells relays: no two intents share one.
     sa.Column("relay_key", sa.Text, nullable=False),
+    # The IEEE 7012 agreement the customer proffered when publishing it (0008).
+    sa.Column("agreement", sa.String(32)),
     sa.UniqueConstraint("pod_id", "public_id", name="uq_intents_public_id"),
     sa.UniqueConstraint("pod_id", "reply_token", name="uq_intents_reply_token"),
 )
@@ -306,6 +311,26 @@ thread_messages = sa.Table(
     sa.Index("ix_thread_messages_author", "pod_id", "author", "created_at"),
 )
 
+agreement_records = sa.Table(
+    "agreement_records",
+    metadata,
+    # Every IEEE 7012 agreement interaction (proffer, the vendor's answer, the customer's
+    # decision), signed by the pod; the vendor holds the same signed record.
+    _pod_id(primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("request_id", sa.String(32), nullable=False),
+    sa.Column("sequence", sa.Integer, nullable=False),  # 1 proffer, 2 answer, 3... decisions
+    sa.Column("interaction", sa.String(16), nullable=False),  # proffer, answer, decision
+    sa.Column("vendor_id", sa.String(64), nullable=False),
+    sa.Column("agreement", sa.String(32)),  # the agreement the interaction is about, if any
+    sa.Column("status", sa.String(128), nullable=False),  # a DPV P7012 negotiation status IRI
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("signed", sa.Text, nullable=False),  # the pod's signed record (compact JWS)
+    sa.Column("vendor_signed", sa.Text),  # the vendor's own signed answer, as it sent it
+    sa.UniqueConstraint("pod_id", "request_id", "sequence", name="uq_agreement_records_step"),
+    sa.Index("ix_agreement_records_pod_at", "pod_id", "at"),
+)
+
 
 EXPORTED_TABLES = (
     api_tokens,
@@ -318,6 +343,7 @@ EXPORTED_TABLES = (
     offers,
     threads,
     thread_messages,
+    agreement_records,
 )
 """Pod-keyed tables copied as JSON rows by export/import (resources travel as RDF).
 

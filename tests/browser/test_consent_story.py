@@ -70,7 +70,7 @@ def test_the_whole_story(page, server):
     card.get_by_label("Allow for").select_option(label="1 week")
     card.get_by_role("button", name="Allow what is ticked").click()
     page.wait_for_load_state()
-    expect(page.locator(".flash")).to_contain_text("Shared with Example Shop until")
+    expect(page.locator(".flash")).to_contain_text("Shared with Example Shop for 1 week, until")
     expect(page.locator("[data-grant-state]")).to_have_text("Can see your data")
 
     grant = pending.wait(timeout=10)
@@ -86,8 +86,10 @@ def test_the_whole_story(page, server):
     read = page.locator("ol.timeline li.allowed", has_text="Example Shop")
     expect(read).to_have_count(1)
     expect(read).to_contain_text("Example Shop read your profile")
-    expect(page.locator("figure.chart svg text", has_text="Example Shop")).to_have_count(1)
-    expect(page.locator("#chart-desc")).to_contain_text("Example Shop: 1 accesses.")
+    expect(page.locator("figure.chart .chart-name", has_text="Example Shop")).to_have_count(1)
+    expect(page.locator(".chart-bars[aria-label^='Example Shop:']")).to_have_attribute(
+        "aria-label", "Example Shop: 1 in 14 days"
+    )
 
     # Open the permission from "Who can see what" and take it back.
     page.get_by_role("link", name="Who can see what").click()
@@ -112,8 +114,10 @@ def test_the_whole_story(page, server):
     refused = page.locator("ol.timeline li.refused", has_text="Example Shop")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text("Example Shop tried to read your profile")
-    expect(refused).to_contain_text("the grant was revoked")
-    expect(page.locator("#chart-desc")).to_contain_text("Example Shop: 2 accesses.")
+    expect(refused).to_contain_text("you had taken the permission back")
+    expect(page.locator(".chart-bars[aria-label^='Example Shop:']")).to_have_attribute(
+        "aria-label", "Example Shop: 2 in 14 days, 1 of them refused"
+    )
     shot(page, "story-activity-after-revoke")
 
 

@@ -54,7 +54,10 @@ def test_vendor_reads_exactly_what_was_granted_until_the_owner_revokes(server, o
     assert request["vendor"] == {
         "name": "Example Shop",
         "homepage": "https://shop.example",
-        "verified": False,
+        "verified": False,  # a documentation name: its domain proof (§18) is never read
+        "domain": "shop.example",
+        "domain_checked_at": request["vendor"]["domain_checked_at"],
+        "domain_problem": "shop.example is a name reserved for examples and tests",
     }
     assert request["vendor_id"] == pod.vendor_id
     assert request["scopes"][0]["field_names"] == ["Email address", "Full name"]

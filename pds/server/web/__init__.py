@@ -7,23 +7,29 @@ through the same use cases of the pod as the owner API, so no rule lives only he
 # The page modules add their routes to the blueprint when imported.
 from pds.server.web import (
     account,
+    agreement_pages,
     intents_pages,
     mydata,
     notices_pages,
     pages,
+    rules_pages,
     settings_pages,
     threads_pages,
+    vendor_identity_view,
 )
 from pds.server.web.blueprint import bp, root
 
 __all__ = [
     "account",
+    "agreement_pages",
     "bp",
     "intents_pages",
     "mydata",
     "notices_pages",
     "pages",
     "root",
+    "rules_pages",
     "settings_pages",
     "threads_pages",
+    "vendor_identity_view",
 ]

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from pds.consent import ConsentError
+from pds.consent import ConsentError, InvalidSetupCode
 from pds.server.current import current_pod
 from pds.server.web import session
 from pds.server.web.blueprint import bp
+
+WRONG_SETUP_CODE = (
+    "That setup code is wrong or has expired. Type the code the pod showed when it started; "
+    "if it is lost, whoever runs the pod can make a new one."
+)
 
 
 def _safe_next(target: str | None) -> str:
@@ -30,6 +35,8 @@ def claim():
         else:
             try:
                 account.claim(request.form.get("setup_code", ""), password)
+            except InvalidSetupCode:  # its own message names commands: for the CLI and API
+                error = WRONG_SETUP_CODE
             except ConsentError as exc:
                 error = str(exc).capitalize()
             else:

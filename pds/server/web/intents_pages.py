@@ -13,8 +13,9 @@ from pds.consent.scopes import fields_of
 from pds.resources import ShapeViolation
 from pds.server import metrics
 from pds.server.current import current_pod
-from pds.server.web.blueprint import bp
+from pds.server.web.blueprint import bp, customer_zone
 from pds.server.web.session import owner_required
+from pds.server.web.words import describe_period
 
 INTENT_ACTIONS = {
     "publish": "Published: vendors can now send offers.",
@@ -192,9 +193,8 @@ def decide_offer(offer_id: str, action: str):
                 records=request.form.get("records") == "yes",
             )
             metrics.grant_issued("offer")
-            flash(
-                f"Accepted. {name} can now see what you ticked, until {grant.expires_at:%-d %b %Y}."
-            )
+            period = describe_period(grant.issued_at, grant.expires_at, customer_zone())
+            flash(f"Accepted. {name} can now see what you ticked, {period}.")
             return redirect(url_for("web.grant_page", grant_id=grant.id))
     except ConsentError as exc:
         flash(f"Not done: {exc}.", "error")

@@ -102,7 +102,9 @@ def save_data(name: str):
             "1 vendor that can see it was" if told == 1 else f"{told} vendors that can see it were"
         )
         message += f" {vendors} told it changed."
-    flash(message, "told" if told else "message")  # "told": the page links to who was told
+    # Shown at the top of the saved form, where the page scrolls to ("told": it links to who
+    # was told), not at the top of the page, out of view.
+    flash(message, f"saved {model.key}{' told' if told else ''}")
     return redirect(url_for("web.my_data") + f"#{model.key}-title")
 
 

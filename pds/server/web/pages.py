@@ -7,16 +7,20 @@ import datetime as dt
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from pds.consent import AlreadyDecided, Outcome, RequestNotFound, Scope
-from pds.consent.requests import Flood
+from pds.consent import AlreadyDecided, Grant, Outcome, RequestNotFound, Scope
+from pds.consent.activity import MAX_EVENTS
+from pds.consent.requests import AccessRequest, Flood
 from pds.consent.requests import floods as split_floods
+from pds.consent.risk import Risk, risks
 from pds.consent.scopes import fields_of
 from pds.server import metrics
 from pds.server.current import current_pod
 from pds.server.representations import grant_json, request_json
-from pds.server.web.activity import activity_chart
-from pds.server.web.blueprint import bp
+from pds.server.web.activity import activity_chart, charted, timeline
+from pds.server.web.blueprint import bp, customer_zone
 from pds.server.web.session import owner_required
+from pds.server.web.shared_values import all_customer_values
+from pds.server.web.words import describe_duration, describe_period, resource_words
 
 DURATION_CHOICES = [
     ("1 hour", 3600),
@@ -59,16 +63,22 @@ def home():
 @owner_required
 def requests_page():
     pod = current_pod()
-    single, floods = split_floods(pod.requests.list("pending"))
+    waiting = pod.requests.list("pending")
+    single, floods = split_floods(waiting)
     decided = [request_json(r) for r in pod.requests.list() if r.status != "pending"][:20]
+    fields = _field_names()
     return render_template(
         "requests.html",
         pending=[request_json(r) for r in single],
         floods=[_flood_json(f) for f in floods],
         decided=decided,
-        fields=_field_names(),
+        fields=fields,
         durations=DURATION_CHOICES,
         term_titles={t["id"]: t["title"] for t in pod.terms.current()},
+        my_terms=pod.terms.current(),
+        values=all_customer_values(),
+        risks={r.id: [_suggestion(r, risk, fields) for risk in risks(r)] for r in waiting},
+        digest=pod.rules.digest(),
     )
 
 
@@ -82,16 +92,56 @@ def decide(request_id: str):
         return redirect(url_for("web.requests_page"))
     chosen = _chosen_scopes(request_id)
     if not chosen:
-        flash("Choose at least one thing to share, or say no.", "error")
+        flash(
+            "Nothing is ticked, so nothing would be shared. Tick what to share, or say no.",
+            "error",
+        )
         return redirect(url_for("web.requests_page") + f"#request-{request_id}")
     grant = pod.decisions.approve(
-        request_id, scopes=chosen, duration_seconds=request.form.get("duration", type=int)
+        request_id,
+        scopes=chosen,
+        duration_seconds=request.form.get("duration", type=int),
+        agreement=request.form.get("agreement") or None,  # theirs or the customer's (§17)
     )
     metrics.grant_issued("request")
-    flash(
-        f"Shared with {grant.vendor.get('name', 'the vendor')} until {grant.expires_at:%-d %b %Y}."
-    )
+    flash(_approval_words(grant, pod.requests.get(request_id), chosen))
     return redirect(url_for("web.grant_page", grant_id=grant.id))
+
+
+def _suggestion(asked: AccessRequest, risk: Risk, fields: dict) -> dict:
+    """A risk as the card shows it: why, and the narrower choice as the form fields a browser
+    would send for it (indexed like the card's own form, so `decide` reads it the same way)."""
+    narrower = {s.resource: s for s in risk.scopes}
+    form: list[tuple[str, str]] = []
+    for index, scope in enumerate(asked.scopes):
+        kept = narrower.get(scope.resource)
+        if kept is None:
+            continue
+        form.append((f"scope-{index}", "1"))
+        form += [(f"scope-{index}-mode", mode) for mode in sorted(kept.modes)]
+        form += [(f"scope-{index}-field", iri) for iri in sorted(kept.fields or ())]
+    form.append(("duration", str(risk.duration_seconds)))
+    names = fields.get(risk.rule.resource, {})
+    dropped = [names[iri]["name"].lower() for iri in sorted(risk.dropped) if iri in names]
+    return {
+        "id": risk.rule.id,
+        "why": risk.rule.why,
+        "choice": f"Allow it without your {' and your '.join(dropped)}, "
+        f"for {describe_duration(risk.duration_seconds)}",
+        "form": form,
+    }
+
+
+def _approval_words(grant: Grant, asked: AccessRequest, chosen: list[Scope]) -> str:
+    """The confirmation: with whom, for how long, and what of the request was not shared."""
+    name = grant.vendor.get("name", "the vendor")
+    period = describe_period(grant.issued_at, grant.expires_at, customer_zone())
+    said = f"Shared with {name} {period}."
+    kept = {s.resource for s in chosen}
+    left_out = [resource_words(s.resource) for s in asked.scopes if s.resource not in kept]
+    if left_out:
+        said += f" Not shared, as you unticked it: {'; '.join(left_out)}."
+    return said
 
 
 def _flood_json(flood: Flood) -> dict:
@@ -201,16 +251,15 @@ def activity():
     outcome = request.args.get("outcome") or None
     if outcome not in (None, Outcome.ALLOWED, Outcome.REFUSED):
         abort(400, "Outcome is 'allowed' or 'refused'.")
-    now = pod.now()
+    now, zone = pod.now(), customer_zone()
+    recent = pod.activity.events(since=now - dt.timedelta(days=CHART_DAYS), limit=MAX_EVENTS)
     return render_template(
         "activity.html",
-        events=pod.activity.events(actor=vendor, outcome=outcome, limit=200),
+        entries=timeline(pod.activity.events(actor=vendor, outcome=outcome, limit=500), zone),
         names=names,
         vendor=vendor,
         outcome=outcome,
-        chart=activity_chart(
-            pod.activity.data_accesses(since=now - dt.timedelta(days=CHART_DAYS)), names, now
-        ),
+        chart=activity_chart(charted(recent), names, now, zone),
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 
 from pds.consent import ArchiveError, ConsentError
+from pds.consent.time_zone import known_zones
 from pds.server.current import current_pod
 from pds.server.web import session
-from pds.server.web.blueprint import bp
+from pds.server.web.blueprint import bp, local_time
 from pds.server.web.session import owner_required
-from pds.server.web.words import format_time
 
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 
@@ -25,6 +26,9 @@ def _settings_page(status: int = 200, errors: dict[str, str] | None = None, **co
         relays=pod.relays.chosen(),
         tokens=pod.account.list_tokens(),
         keys=pod.signing_keys(),
+        agreement=pod.agreements.preferred(),
+        time_zone=pod.time_zone.current().key,
+        time_zones=known_zones(),
         errors=errors or {},
         **context,
     ), status
@@ -33,7 +37,33 @@ def _settings_page(status: int = 200, errors: dict[str, str] | None = None, **co
 @bp.get("/settings")
 @owner_required
 def settings():
+    # A token just made is shown once, on the page the creation redirected to (never in a URL).
+    made = cookie.pop("new_token", None)
+    if isinstance(made, dict):
+        return _settings_page(new_token=made.get("secret"), new_token_name=made.get("name"))
     return _settings_page()
+
+
+@bp.post("/settings/time-zone")
+@owner_required
+def save_time_zone():
+    try:
+        zone = current_pod().time_zone.choose(request.form.get("time_zone", ""))
+    except ConsentError as exc:
+        return _settings_page(400, errors={"time_zone": str(exc).capitalize() + "."})
+    flash(f"Times are now shown in {zone.key}.")
+    return redirect(url_for("web.settings") + "#time-zone", code=303)
+
+
+@bp.post("/settings/agreement")
+@owner_required
+def save_agreement():
+    try:
+        chosen = current_pod().agreements.choose(request.form.get("agreement"))
+    except ConsentError:
+        return _settings_page(400, errors={"agreement": "Choose one of the agreements listed."})
+    flash(f"Vendors asking from now on are offered your agreement: {chosen.title}.")
+    return redirect(url_for("web.settings") + "#agreement", code=303)
 
 
 @bp.post("/settings/relays")
@@ -93,7 +123,8 @@ def create_token():
         token, secret = current_pod().account.create_token(request.form.get("name", ""))
     except ConsentError as exc:
         return _settings_page(400, errors={"token": str(exc).capitalize()})
-    return _settings_page(new_token=secret, new_token_name=token.name)
+    cookie["new_token"] = {"name": token.name, "secret": secret}
+    return redirect(url_for("web.settings") + "#tokens", code=303)
 
 
 @bp.post("/settings/tokens/<token_id>/revoke")
@@ -126,7 +157,7 @@ def change_password():
 def rotate_keys():
     key = current_pod().rotate_keys()
     flash(
-        f"A new key ({key.kid}) is published now and signs from {format_time(key.signs_from)}, "
+        f"A new key ({key.kid}) is published now and signs from {local_time(key.signs_from)}, "
         "once every copy of your pod's keys has it. Permissions already given keep working."
     )
     return redirect(url_for("web.settings") + "#keys")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from zoneinfo import ZoneInfo
 
 from pds.consent import Action, AuditEvent, Outcome
 from pds.consent.audit import ANONYMOUS, OWNER, UNKNOWN
 
-MODE_WORDS = {"read": "see", "append": "add records to"}
+MODE_WORDS = {"read": "see", "append": "add to"}
+UTC = ZoneInfo("UTC")
 
 # What happened, said of whoever did it ("Example Shop read your profile"). Every action has
 # its words: a test holds this table against the enum.
@@ -18,6 +21,8 @@ EVENT_WORDS = {
     Action.REQUEST_SUBMIT: "asked for access",
     Action.REQUEST_APPROVE: "allowed access for",
     Action.REQUEST_DENY: "said no to",
+    Action.REQUEST_REOPEN: "took back a standing rule's no to",
+    Action.RULES_UPDATE: "changed the standing rules",
     Action.GRANT_REVOKE: "took back access from",
     Action.GRANT_RETURN: "gave back its access",
     Action.OWNER_CLAIM: "claimed the pod",
@@ -54,6 +59,7 @@ TRIED_WORDS = {
 _ABOUT_A_VENDOR = (
     Action.REQUEST_APPROVE,
     Action.REQUEST_DENY,
+    Action.REQUEST_REOPEN,
     Action.GRANT_REVOKE,
     Action.OFFER_SHORTLIST,
     Action.OFFER_DECLINE,
@@ -64,12 +70,29 @@ _ABOUT_A_VENDOR = (
 )
 
 
-def format_time(value: dt.datetime | str | None) -> str:
+def zone_label(zone: ZoneInfo) -> str:
+    """How a time is labelled: 'UTC', or the zone's city ('Berlin time')."""
+    if zone.key in ("UTC", "Etc/UTC"):
+        return "UTC"
+    return zone.key.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def format_time(value: dt.datetime | str | None, zone: ZoneInfo = UTC) -> str:
+    """'5 Dec 2026, 14:03 UTC': a moment in the customer's time zone, labelled with it."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
-    return value.astimezone(dt.UTC).strftime("%-d %b %Y, %H:%M UTC")
+    return f"{value.astimezone(zone):%-d %b %Y, %H:%M} {zone_label(zone)}"
+
+
+def describe_period(start: dt.datetime, end: dt.datetime, zone: ZoneInfo = UTC) -> str:
+    """'for 90 seconds, until 14:03 UTC' or 'for 30 days, until 5 Jan 2027': a short grant
+    ends at a time of day, a long one on a date."""
+    seconds = max(0, round((end - start).total_seconds()))
+    local = end.astimezone(zone)
+    until = f"{local:%H:%M} {zone_label(zone)}" if seconds < 86400 else f"{local:%-d %b %Y}"
+    return f"for {describe_duration(seconds)}, until {until}"
 
 
 def describe_duration(seconds: int) -> str:
@@ -100,8 +123,8 @@ def resource_words(resource: str | None) -> str:
     if resource.startswith("/vendors/"):
         inside = [*resource.split("/", 3), ""][3]  # what follows /vendors/<vendor id>/
         if inside and not inside.endswith("/"):
-            return "a record a vendor keeps in your pod"
-        return "records a vendor keeps in your pod"
+            return "a record in a vendor's folder in your pod"
+        return "a folder for its records in your pod"
     if resource.startswith("/threads/"):
         return ""  # a conversation: the event's words say it
     return resource
@@ -110,7 +133,9 @@ def resource_words(resource: str | None) -> str:
 def actor_words(actor: str, names: dict[str, str]) -> str:
     if actor == OWNER:
         return "You"
-    if actor in (UNKNOWN, ANONYMOUS):
+    if actor == ANONYMOUS:  # not signed in: a wrong password or setup code
+        return "Someone else"
+    if actor == UNKNOWN:
         return "Someone unknown"
     return names.get(actor, f"A vendor ({actor[:8]}…)")
 
@@ -125,3 +150,28 @@ def describe_event(event: AuditEvent, names: dict[str, str]) -> str:
     if event.action in _ABOUT_A_VENDOR and vendor:
         target = names.get(vendor, "a vendor")
     return " ".join(part for part in (actor_words(event.actor, names), verb, target) if part)
+
+
+_NOT_ALLOWED = re.compile(r"the grant does not allow (\w+) on (\S+)")
+
+
+def refusal_words(reason: str | None) -> str:
+    """Why the pod refused a vendor's request, in words: the audit keeps the protocol's own
+    reason ("the grant does not allow read on /preferences"), the customer reads this."""
+    if not reason:
+        return ""
+    if match := _NOT_ALLOWED.search(reason):
+        mode, path = match.groups()
+        verb = MODE_WORDS.get(mode, "change")
+        return f"your permission does not let them {verb} {resource_words(path) or 'that'}"
+    if "revoked" in reason:
+        return "you had taken the permission back"
+    if "expired" in reason and "grant" in reason:
+        return "the permission had ended"
+    if "already used" in reason:
+        return "it was a copy of an earlier request"
+    if "proof" in reason.lower():
+        return "the request was not signed with the vendor's key"
+    if "grant" in reason or "token" in reason:
+        return "it did not show a permission you gave"
+    return reason

@@ -67,6 +67,7 @@ class Field:
     minimum: str | None = None
     step: str | None = None
     autocomplete: str | None = None
+    message: str = ""  # what a valid value looks like (sh:message), for a pattern's tooltip
     choices: tuple[Choice, ...] = ()
     subfields: tuple[Field, ...] = ()
     row_label: str = ""
@@ -193,6 +194,7 @@ def _field(shapes: Graph, prop) -> Field | None:
         minimum=str(minimum) if minimum is not None and kind == NUMBER else None,
         step="0.01" if kind == NUMBER else None,
         autocomplete=_AUTOCOMPLETE.get(predicate),
+        message=_text(shapes, prop, SH.message),
     )
 
 

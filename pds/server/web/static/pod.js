@@ -3,6 +3,11 @@
 //    are added; cards already on the page are never touched, so nothing the customer has
 //    ticked or unticked changes under their hands.
 // 2. Buttons marked data-confirm ask before submitting.
+// 3. Unticking a group on a request card ("Your profile") unticks and disables the fields under
+//    it; ticking it again brings back what was ticked. (Without this file the server ignores
+//    the fields of an unticked group, and CSS changes the card's sentence.)
+// 4. A field with a pattern says what it expects (its title) instead of the browser's
+//    "Please match the requested format".
 (function () {
   "use strict";
   var POLL_MS = 5000;
@@ -80,6 +85,38 @@
     var button = event.submitter;
     var message = button && button.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  function syncGroup(toggle) {
+    var group = toggle.closest("[data-share-group]");
+    if (!group) return;
+    Array.prototype.forEach.call(group.querySelectorAll("[data-group-member]"), function (box) {
+      if (!toggle.checked && !box.disabled) {
+        box.setAttribute("data-was-checked", box.checked ? "1" : "0");
+        box.checked = false;
+        box.disabled = true;
+      } else if (toggle.checked && box.disabled) {
+        box.disabled = false;
+        box.checked = box.getAttribute("data-was-checked") !== "0";
+      }
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-group-toggle]")) syncGroup(target);
+  });
+  // A form the browser restored (going back) may have an unticked group: match its fields.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-group-toggle]"), syncGroup);
+
+  document.addEventListener("invalid", function (event) {
+    var field = event.target;
+    var message = field.getAttribute && field.getAttribute("data-pattern-message");
+    if (message && field.validity.patternMismatch) field.setCustomValidity(message);
+  }, true);
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field.hasAttribute && field.hasAttribute("data-pattern-message")) field.setCustomValidity("");
   });
 
   if (badge) {
