@@ -551,7 +551,7 @@ def materialize(world: World, ex: Exchange) -> Sent:
     )
     for op in ex.raw_ops:
         op(wire)
-    owner = "owner" not in ex.breaks and _owner_entitled(world, wire)
+    owner = not broken(ex, "owner") and _owner_entitled(world, wire)
     may_submit = _may_submit(ex)
     return Sent(
         wire,
@@ -704,17 +704,22 @@ def _public_jwk(key: Any) -> dict[str, str]:
 
 def _vendor_entitled(world: World, ex: Exchange, wire: WireRequest):
     """The vendor whose own live grant and own unbroken proof the request carries."""
-    if "proof" in ex.breaks or ex.proof_signer not in ("vendor_a", "vendor_b"):
+    if broken(ex, "proof") or ex.proof_signer not in ("vendor_a", "vendor_b"):
         return None
     scheme, token = _authorization(wire)
     vendor = _vendor(world, ex.proof_signer)
-    if scheme == "dpop" and token == vendor.grant_token and "grant" not in ex.breaks:
+    if scheme == "dpop" and token == vendor.grant_token and not broken(ex, "grant"):
         return vendor
     return None
 
 
 def _may_submit(ex: Exchange) -> bool:
-    return ex.signed_request is not None and "signed_request" not in ex.breaks
+    return ex.signed_request is not None and not broken(ex, "signed_request")
+
+
+def broken(ex: Exchange, what: str) -> bool:
+    """Whether a mutation spoiled `what` (a member edit marks it `what@Kind.member`)."""
+    return what in ex.breaks or any(b.startswith(what + "@") for b in ex.breaks)
 
 
 # -- what a request may change --------------------------------------------------------------------

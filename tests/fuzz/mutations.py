@@ -104,13 +104,22 @@ header_text = st.one_of(
 
 class Mutation:
     breaks: ClassVar[frozenset[str]] = frozenset()
+    # An edit of one named member that a later edit of the same member replaces (`exp: null`,
+    # then no `exp`): what it spoils is judged on the member's last value, not on every value.
+    last_edit_wins: ClassVar[bool] = False
 
     def apply(self, ex: Exchange, world: World) -> None:
         raise NotImplementedError
 
     def __call__(self, ex: Exchange, world: World) -> None:
         self.apply(ex, world)
-        ex.breaks |= self.spoils(ex)
+        spoiled = self.spoils(ex)
+        if not self.last_edit_wins:
+            ex.breaks |= spoiled
+            return
+        member = f"@{type(self).__name__}.{getattr(self, 'name', '')}"
+        ex.breaks -= {b for b in ex.breaks if b.endswith(member)}
+        ex.breaks |= {what + member for what in spoiled}
 
     def spoils(self, ex: Exchange) -> set[str]:
         return set(self.breaks)
@@ -442,6 +451,8 @@ class ProofHeader(Mutation):
     name: str
     value: Any
 
+    last_edit_wins: ClassVar[bool] = True
+
     def apply(self, ex, world):
         _ensure_proof(ex, world).header[self.name] = self.value
 
@@ -467,6 +478,8 @@ class ProofJwk(Mutation):
     name: str
     value: Any
 
+    last_edit_wins: ClassVar[bool] = True
+
     def apply(self, ex, world):
         spec = _ensure_proof(ex, world)
         jwk = spec.header.get("jwk")
@@ -491,6 +504,8 @@ class ProofClaim(Mutation):
     name: str
     value: Any
     benign: bool = False
+
+    last_edit_wins: ClassVar[bool] = True
 
     def apply(self, ex, world):
         spec = _ensure_proof(ex, world)

@@ -180,7 +180,7 @@ def test_every_endpoint_has_a_valid_request_to_start_from(world):
         ("GET", "owner_grants.list_requests", "owner_bearer"): 200,
         ("POST", "owner.create_token", "owner_basic"): 201,
         ("GET", "web.settings", "owner_page"): 200,
-        ("POST", "web.create_token", "owner_page"): 200,
+        ("POST", "web.create_token", "owner_page"): 303,  # POST-redirect-GET
         ("POST", "owner_grants.approve", "owner_bearer"): 201,
         ("POST", "grants.give_back", "vendor_a"): 200,
         ("POST", "threads.offer_message", "messenger_d"): 201,
