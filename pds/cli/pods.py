@@ -129,15 +129,7 @@ def open_or_create(settings: Settings) -> tuple[Settings, Pod]:
     from pds.store import migrate
     from pds.store.engine import schema_revision
 
-    if not (settings.database_url and settings.secret_key):
-        make_data_dir(settings.data_dir)
-    try:
-        settings = ensure_secret_key(settings)
-    except OSError as exc:
-        raise cannot_use(settings.data_dir, exc) from None
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    store = store_of(settings)
+    settings, store = _secrets_and_store(settings)
     try:
         current, head = schema_revision(store.engine)
         if current != head:
@@ -153,11 +145,8 @@ def open_or_create(settings: Settings) -> tuple[Settings, Pod]:
     return settings, pod
 
 
-def open_provider(settings: Settings) -> tuple[Settings, Provider]:
-    """What `serve` needs in provider mode: secrets, the schema at head, no pod made."""
-    from pds.consent import Provider
-    from pds.store import migrate
-
+def _secrets_and_store(settings: Settings) -> tuple[Settings, Store]:
+    """The data directory (0700) where one is needed, the secret key (0600), the database."""
     if not (settings.database_url and settings.secret_key):
         make_data_dir(settings.data_dir)
     try:
@@ -166,7 +155,15 @@ def open_provider(settings: Settings) -> tuple[Settings, Provider]:
         raise cannot_use(settings.data_dir, exc) from None
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    store = store_of(settings)
+    return settings, store_of(settings)
+
+
+def open_provider(settings: Settings) -> tuple[Settings, Provider]:
+    """What `serve` needs in provider mode: secrets, the schema at head, no pod made."""
+    from pds.consent import Provider
+    from pds.store import migrate
+
+    settings, store = _secrets_and_store(settings)
     try:
         migrate(store.engine)
         provider = Provider(
