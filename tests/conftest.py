@@ -117,6 +117,17 @@ def pod_name() -> str:
 # -- the app and a live server -----------------------------------------------------------------
 
 
+def free_base_url(store: Store, url: str) -> None:
+    """Pods of earlier tests share the PostgreSQL database and may have had this port: base
+    URLs are unique, so move theirs out of the way."""
+    with store.begin() as conn:
+        conn.execute(
+            sa.update(pods_table)
+            .where(pods_table.c.base_url == url)
+            .values(base_url=pods_table.c.base_url + "/stale-" + pods_table.c.id)
+        )
+
+
 class LiveServer:
     """The real app behind werkzeug's threaded server on 127.0.0.1, on a free port."""
 
@@ -127,14 +138,7 @@ class LiveServer:
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self.settings = Settings(**{**settings.__dict__, "base_url": self.url, "port": self.port})
-        # Pods of earlier tests share the PostgreSQL database and may have had this port:
-        # base URLs are unique, so move theirs out of the way.
-        with store.begin() as conn:
-            conn.execute(
-                sa.update(pods_table)
-                .where(pods_table.c.base_url == self.url)
-                .values(base_url=pods_table.c.base_url + "/stale-" + pods_table.c.id)
-            )
+        free_base_url(store, self.url)
         self.app = create_app(self.settings, store=store, password_hasher=CHEAP_HASHER)
         self._forward = self.app.wsgi_app
         self.thread = threading.Thread(

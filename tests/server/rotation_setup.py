@@ -26,15 +26,13 @@ from typing import Any
 
 import jwt
 import requests
-import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from pds.consent import Pod, open_pod
 from pds.server import create_app
 from pds.settings import Settings
 from pds.store import Store
-from pds.store.tables import pods as pods_table
-from tests.conftest import CHEAP_HASHER, PASSWORD
+from tests.conftest import CHEAP_HASHER, PASSWORD, free_base_url
 from vendor_client import Grant, PodClient, VendorKey
 
 GRANT_TYP = "pds-grant+jwt"
@@ -45,17 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def free_base_url(store: Store, url: str) -> None:
-    """Pods of earlier tests share the PostgreSQL database and may have had this address:
-    base URLs are unique, so move theirs out of the way (as conftest's LiveServer does)."""
-    with store.begin() as conn:
-        conn.execute(
-            sa.update(pods_table)
-            .where(pods_table.c.base_url == url)
-            .values(base_url=pods_table.c.base_url + "/stale-" + pods_table.c.id)
-        )
 
 
 class PodBehindBalancer:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from tests.cli.cli_setup import PDS, clean_env
+from tests.conftest import free_base_url
 from tests.server.slow_clients import BODIES, HEADERS, check_not_starved
 
 
@@ -29,6 +30,7 @@ def pod_url(backend: str, tmp_path: Path, request, pod_name: str) -> Iterator[st
     argv = [str(PDS), "--data-dir", str(tmp_path / "data")]
     if backend == "postgresql":
         argv += ["--database-url", request.getfixturevalue("postgresql_url"), "--pod", pod_name]
+        free_base_url(request.getfixturevalue("postgresql_store"), f"http://127.0.0.1:{port}")
     argv += ["serve", "--port", str(port)]
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
