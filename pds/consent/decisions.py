@@ -10,7 +10,8 @@ import datetime as dt
 import secrets
 from collections.abc import Sequence
 
-from pds.consent.agreements import agreed_on, agreement_reference, record_decision
+from pds.consent.agreement_records import record_decision
+from pds.consent.agreements import agreed_on, agreement_reference
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import AlreadyDecided, InvalidInput

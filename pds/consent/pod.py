@@ -14,7 +14,7 @@ import argon2
 
 from pds import archive
 from pds.consent.activity import Activity
-from pds.consent.agreements import Agreements
+from pds.consent.agreement_records import Agreements
 from pds.consent.audit import OWNER, Action, Outcome
 from pds.consent.context import Clock, PodContext
 from pds.consent.decisions import Decisions

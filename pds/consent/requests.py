@@ -17,8 +17,17 @@ import sqlalchemy as sa
 from rdflib import RDF, RDFS, URIRef
 
 from pds import schemas
-from pds.consent import agreements, callbacks, jose, scopes, terms, vendor_identity
-from pds.consent.agreements import AgreementAnswer, Negotiation
+from pds.consent import (
+    agreement_records,
+    agreements,
+    callbacks,
+    jose,
+    scopes,
+    terms,
+    vendor_identity,
+)
+from pds.consent.agreement_records import Negotiation
+from pds.consent.agreements import AgreementAnswer
 from pds.consent.audit import Action, Outcome
 from pds.consent.context import PodContext
 from pds.consent.errors import InvalidInput, RateLimited, RequestNotFound
@@ -161,7 +170,9 @@ class AccessRequests:
             )
             rows.add(conn, self.ctx.id, row)
             negotiation = AccessRequest.from_row(row).negotiation()
-            agreements.record_submission(self.ctx, conn, signing_key, negotiation, answer, signed)
+            agreement_records.record_submission(
+                self.ctx, conn, signing_key, negotiation, answer, signed
+            )
             self.ctx.record(
                 conn,
                 vendor_id,

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import render_template
 
+from pds.consent.agreement_records import AgreementRecord
 from pds.consent.agreements import (
     ACCEPT,
     ALTERNATIVE,
     ANSWER,
     PROFFER,
-    AgreementRecord,
     roster,
 )
 from pds.server.current import current_pod
