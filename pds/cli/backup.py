@@ -17,7 +17,6 @@ import dataclasses
 import os
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -27,9 +26,9 @@ from urllib.parse import quote
 import click
 
 from pds.cli.group import Context, main, pod_options
-from pds.cli.moving import _size as size_text
-from pds.cli.pods import cannot_open, cannot_use, existing_sqlite_file, sqlite_file, store_of
-from pds.settings import Settings, redacted_url
+from pds.cli.moving import size_text
+from pds.cli.pods import cannot_use, existing_sqlite_file, sqlite_file
+from pds.settings import redacted_url
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -56,7 +55,7 @@ class Contents:
         return f"{pods}, {documents}, schema {self.revision}"
 
 
-def _contents(rows: Rows) -> Contents:
+def contents_of(rows: Rows) -> Contents:
     # Tables every revision has had since the first: this reads a backup of any age.
     return Contents(
         revision=str(rows("SELECT version_num FROM alembic_version")[0][0]),
@@ -92,7 +91,9 @@ def backup_command(ctx: Context, file: Path, force: bool) -> None:
         if database is not None:
             contents = _backup_sqlite(database, partial)
         else:
-            contents = _backup_postgresql(settings, partial)
+            from pds.cli import pg_backup  # which imports this module
+
+            contents = pg_backup.backup(settings, partial)
         _publish(partial, file, replace=force)
     click.echo(
         f"Backed up {contents} to {file} ({size_text(file.stat().st_size)}). Keep it safe: "
@@ -127,47 +128,9 @@ def _backup_sqlite(database: Path, partial: Path) -> Contents:
                 )
             if not _has_schema(copy):
                 raise click.ClickException(f"no pod here: the database {database} is empty")
-            return _contents(lambda sql: copy.execute(sql).fetchall())
+            return contents_of(lambda sql: copy.execute(sql).fetchall())
     except sqlite3.Error as exc:
         raise click.ClickException(f"cannot back up {database}: {exc}") from None
-
-
-def _backup_postgresql(settings: Settings, partial: Path) -> Contents:
-    import sqlalchemy as sa
-
-    pg_dump = _client_tool("pg_dump")
-    conninfo, env = _libpq(settings)
-    store = store_of(settings)
-    try:
-        try:
-            with store.engine.connect() as conn:
-                conn.execution_options(isolation_level="REPEATABLE READ")
-                with conn.begin():
-                    if not sa.inspect(conn).has_table("alembic_version"):
-                        raise click.ClickException(
-                            f"no pod here: the database {redacted_url(settings.database_url)} "
-                            "is empty"
-                        )
-                    # pg_dump reads the snapshot this transaction reads: the summary is the dump's.
-                    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-                    contents = _contents(lambda sql: conn.exec_driver_sql(sql).all())
-                    _run(
-                        pg_dump,
-                        "--format=custom",
-                        "--no-password",
-                        f"--snapshot={snapshot}",
-                        f"--file={partial}",
-                        f"--dbname={conninfo}",
-                        env=env,
-                        failed="backup failed",
-                    )
-        except click.ClickException:
-            raise
-        except Exception as exc:  # connection refused, permissions...: say what to check
-            raise cannot_open(settings, exc) from None
-    finally:
-        store.dispose()
-    return contents
 
 
 # -- pds restore ----------------------------------------------------------------------------------
@@ -203,7 +166,9 @@ def restore_command(ctx: Context, file: Path) -> None:
         before, after = _restore_sqlite(file, database)
         where = str(database)
     else:
-        before, after = _restore_postgresql(settings, file)
+        from pds.cli import pg_backup
+
+        before, after = pg_backup.restore(settings, file)
         where = redacted_url(settings.database_url)
     migrated = f" (migrated from {before})" if before != after.revision else ""
     click.echo(f"Restored {after}{migrated} into {where}.")
@@ -238,10 +203,10 @@ def _restore_sqlite(file: Path, database: Path) -> tuple[str, Contents]:
                 raise click.ClickException(f"{file} is damaged ({problems}): nothing was restored")
             if not _has_schema(source):
                 raise click.ClickException(f"{file} holds no pod: nothing was restored")
-            revision = _contents(lambda sql: source.execute(sql).fetchall()).revision
+            revision = contents_of(lambda sql: source.execute(sql).fetchall()).revision
         except sqlite3.Error as exc:
             raise _damaged(file, exc) from None
-        _check_known(revision, file)
+        check_known(revision, file)
         with _made_folder(database.parent), _partial_beside(database) as partial:
             try:
                 copy = sqlite3.connect(partial)
@@ -261,7 +226,7 @@ def _restore_sqlite(file: Path, database: Path) -> tuple[str, Contents]:
             try:
                 migrate(engine)
                 with engine.connect() as conn:
-                    after = _contents(lambda sql: conn.exec_driver_sql(sql).all())
+                    after = contents_of(lambda sql: conn.exec_driver_sql(sql).all())
             except Exception as exc:
                 raise click.ClickException(
                     f"updating the schema of the copy from {revision} failed "
@@ -302,84 +267,6 @@ def _made_folder(folder: Path) -> Iterator[None]:
         raise
 
 
-def _restore_postgresql(settings: Settings, file: Path) -> tuple[str, Contents]:
-    from pds.store import migrate
-
-    pg_restore = _client_tool("pg_restore")
-    conninfo, env = _libpq(settings)
-    revision = _dumped_revision(pg_restore, file, env)
-    _check_known(revision, file)
-    store = store_of(settings)
-    try:
-        try:
-            with store.engine.connect() as conn:
-                tables = conn.exec_driver_sql(_USER_TABLES).scalar_one()
-            if tables:
-                raise click.ClickException(
-                    f"the database {redacted_url(settings.database_url)} is not empty (it holds "
-                    f"{tables} tables, views or sequences): restore only goes into an empty "
-                    "database (it never merges or overwrites). Make one with createdb"
-                )
-            # One transaction: a failure on the way leaves the database empty as it was.
-            _run(
-                pg_restore,
-                "--no-owner",
-                "--no-acl",
-                "--exit-on-error",
-                "--single-transaction",
-                "--no-password",
-                f"--dbname={conninfo}",
-                str(file),
-                env=env,
-                failed="restore failed, nothing was restored",
-            )
-            try:
-                migrate(store.engine)
-            except Exception as exc:
-                raise click.ClickException(
-                    f"the backup was restored at schema {revision}, but updating the schema "
-                    f"failed: {' '.join(str(exc).split())} Run `pds migrate` once it is fixed"
-                ) from None
-            with store.engine.connect() as conn:
-                after = _contents(lambda sql: conn.exec_driver_sql(sql).all())
-        except click.ClickException:
-            raise
-        except Exception as exc:  # connection refused, permissions...: say what to check
-            raise cannot_open(settings, exc) from None
-    finally:
-        store.dispose()
-    return revision, after
-
-
-# Tables, views and sequences outside PostgreSQL's own schemas: an empty database has none.
-_USER_TABLES = """
-SELECT count(*) FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND n.nspname !~ '^pg_(toast|temp)'
-"""
-
-
-def _dumped_revision(pg_restore: str, file: Path, env: dict[str, str]) -> str:
-    """The schema revision in a dump, read without a database: it is also a first check
-    that the archive can be read and that it is a pod's."""
-    script = _run(
-        pg_restore,
-        "--data-only",
-        "--table=alembic_version",
-        "--file=-",
-        str(file),
-        env=env,
-        failed=f"{file} is damaged, nothing was restored",
-    )
-    lines = script.splitlines()
-    for at, line in enumerate(lines[:-1]):
-        if line.startswith("COPY ") and "alembic_version" in line and lines[at + 1] != "\\.":
-            return lines[at + 1].strip()
-    raise click.ClickException(f"{file} holds no pod: nothing was restored")
-
-
 # -- shared ---------------------------------------------------------------------------------------
 
 
@@ -403,7 +290,7 @@ def _damaged(file: Path, exc: sqlite3.Error) -> click.ClickException:
     return click.ClickException(f"{file} is damaged ({exc}): nothing was restored")
 
 
-def _check_known(revision: str, file: Path) -> None:
+def check_known(revision: str, file: Path) -> None:
     """A backup of a newer pod than this one cannot be read by it: refuse before restoring."""
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
@@ -459,52 +346,3 @@ def _publish(partial: Path, final: Path, *, replace: bool) -> None:
         raise click.ClickException(f"{final} appeared meanwhile: nothing was replaced") from None
     except OSError as exc:
         raise click.ClickException(f"cannot write {final}: {exc.strerror or exc}") from None
-
-
-def _client_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        raise click.ClickException(
-            f"{name} is not installed (or not on PATH): install PostgreSQL's client tools of "
-            "the server's version or newer (Debian: apt install postgresql-client)"
-        )
-    return found
-
-
-def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
-    """The database as libpq connection parameters for pg_dump and pg_restore, and their
-    environment: the password goes in PGPASSWORD, never on a command line (`ps` shows those)."""
-    from psycopg.conninfo import make_conninfo
-    from sqlalchemy import make_url
-
-    url = make_url(settings.database_url)
-    query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
-    password = query.pop("password", None) or url.password
-    params = {"host": url.host, "port": url.port, "user": url.username, "dbname": url.database}
-    conninfo = make_conninfo(
-        "", **{k: str(v) for k, v in {**params, **query}.items() if v is not None}
-    )
-    env = dict(os.environ)
-    if password is not None:
-        env["PGPASSWORD"] = str(password)
-    return conninfo, env
-
-
-def _run(tool: str, *args: str, env: dict[str, str], failed: str) -> str:
-    """Run a PostgreSQL client tool; its own words on one line if it fails."""
-    try:
-        result = subprocess.run(  # noqa: S603 - a tool found on PATH, arguments as a list
-            [tool, *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-        )
-    except OSError as exc:
-        raise click.ClickException(f"cannot run {tool}: {exc.strerror or exc}") from None
-    if result.returncode != 0:
-        said = " ".join(result.stderr.split()) or f"exit status {result.returncode}"
-        raise click.ClickException(f"{failed}: {Path(tool).name} said: {said}")
-    return result.stdout

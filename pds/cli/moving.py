@@ -59,9 +59,9 @@ class ProgressLine:
         self._draw()
 
     def text(self) -> str:
-        size = _size(self.bytes)
+        size = size_text(self.bytes)
         if self.total_bytes is not None:
-            size += f" of {_size(self.total_bytes)}"
+            size += f" of {size_text(self.total_bytes)}"
         documents = "1 document" if self.documents == 1 else f"{self.documents:,} documents"
         return f"{self.label}: {documents}, {size}"
 
@@ -83,7 +83,7 @@ class ProgressLine:
         self.stream.flush()
 
 
-def _size(count: int) -> str:
+def size_text(count: int) -> str:
     if count < 1000:
         return "1 byte" if count == 1 else f"{count} bytes"
     scaled = count / 1000
