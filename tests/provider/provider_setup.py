@@ -109,3 +109,29 @@ def owner_of(server: ProviderServer, pod: dict) -> requests.Session:
     owner = server.session()
     owner.headers["Authorization"] = f"Bearer {token.json()['token']}"
     return owner
+
+
+PROFILE = b'<#me> a <https://schema.org/Person> ; <https://schema.org/name> "Alex" .'
+
+
+def vendor_granted(pod: dict, owner: requests.Session, session: requests.Session):
+    """The owner stores a profile; a new vendor (reaching the provider through `session`) asks
+    to read it and is approved. Returns the vendor's client and its grant."""
+    import datetime as dt
+
+    from vendor_client import PodClient, VendorKey
+
+    stored = owner.put(
+        f"{pod['url']}/data/profile", data=PROFILE, headers={"Content-Type": "text/turtle"}
+    )
+    assert stored.ok, stored.text
+    vendor = PodClient(pod["url"], VendorKey.generate(), session=session)
+    pending = vendor.request_access(
+        [{"resource": "/profile", "modes": ["read"]}],
+        purpose="https://w3id.org/dpv#ServiceProvision",
+        description="to read the profile",
+        duration=dt.timedelta(days=1),
+        vendor={"name": "Shop"},
+    )
+    assert owner.post(f"{pod['url']}/owner/access-requests/{pending.id}/approve").ok
+    return vendor, pending.wait(timeout=5)

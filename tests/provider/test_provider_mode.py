@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from pds.store.tables import metadata
 from tests.conftest import PASSWORD
-from tests.provider.provider_setup import ADMIN_TOKEN, admin, new_pod, owner_of
+from tests.provider.provider_setup import ADMIN_TOKEN, admin, new_pod, owner_of, vendor_granted
 
 PROFILE = b'<#me> a <https://schema.org/Person> ; <https://schema.org/name> "Alex" .'
 TURTLE = {"Content-Type": "text/turtle"}
@@ -103,24 +103,12 @@ def _csrf(html: str) -> str:
 
 
 def test_a_grant_of_one_pod_is_refused_by_another(provider):
-    from vendor_client import GrantError, PodClient, VendorKey
+    from vendor_client import GrantError, PodClient
 
     alice, bob = new_pod(provider, "http://pods.test"), new_pod(provider, "http://pods.test")
-    owner = owner_of(provider, alice)
-    assert owner.put(f"{alice['url']}/data/profile", data=PROFILE, headers=TURTLE).ok
-    key = VendorKey.generate()
-    vendor = PodClient(alice["url"], key, session=provider.session())
-    pending = vendor.request_access(
-        [{"resource": "/profile", "modes": ["read"]}],
-        purpose="https://w3id.org/dpv#ServiceProvision",
-        description="to test isolation",
-        duration=dt.timedelta(days=1),
-        vendor={"name": "Shop"},
-    )
-    assert owner.post(f"{alice['url']}/owner/access-requests/{pending.id}/approve").ok
-    grant = pending.wait(timeout=5)
+    vendor, grant = vendor_granted(alice, owner_of(provider, alice), provider.session())
     assert "Alex" in vendor.read("/profile", grant).serialize(format="turtle")
-    elsewhere = PodClient(bob["url"], key, session=provider.session())
+    elsewhere = PodClient(bob["url"], vendor.key, session=provider.session())
     try:
         elsewhere.read("/profile", grant)
     except GrantError:

@@ -3,15 +3,19 @@ server does, the other honours at once."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import requests
 
 from pds.consent import Store
 from pds.store import migrate
-from tests.provider.provider_setup import ProviderServer, Routed, new_pod, owner_of
-from vendor_client import GrantRevoked, PodClient, VendorKey
+from tests.provider.provider_setup import (
+    ProviderServer,
+    Routed,
+    new_pod,
+    owner_of,
+    vendor_granted,
+)
+from vendor_client import GrantRevoked
 from vendor_client.dpop import make_proof
 
 pytestmark = pytest.mark.postgresql
@@ -46,21 +50,9 @@ def test_revocation_through_one_server_is_refused_by_the_other(two_servers):
     one, two = two_servers
     pod = new_pod(one, "https://pods.example")
     owner = owner_of(one, pod)
-    assert owner.put(
-        f"{pod['url']}/data/profile", data=PROFILE, headers={"Content-Type": "text/turtle"}
-    ).ok
     session = requests.Session()
     _through(one, session)
-    vendor = PodClient(pod["url"], VendorKey.generate(), session=session)
-    pending = vendor.request_access(
-        [{"resource": "/profile", "modes": ["read"]}],
-        purpose="https://w3id.org/dpv#ServiceProvision",
-        description="to read through either server",
-        duration=dt.timedelta(days=1),
-        vendor={"name": "Shop"},
-    )
-    assert owner.post(f"{pod['url']}/owner/access-requests/{pending.id}/approve").ok
-    grant = pending.wait(timeout=5)
+    vendor, grant = vendor_granted(pod, owner, session)
     _through(two, session)
     assert "Alex" in vendor.read("/profile", grant).serialize(format="turtle")
     # Server two has the pod open and its grant checked: revoke through server one.
@@ -73,22 +65,10 @@ def test_a_proof_replayed_at_the_other_server_is_refused(two_servers):
     one, two = two_servers
     pod = new_pod(one, "https://pods.example")
     owner = owner_of(one, pod)
-    assert owner.put(
-        f"{pod['url']}/data/profile", data=PROFILE, headers={"Content-Type": "text/turtle"}
-    ).ok
     session = requests.Session()
     _through(one, session)
-    key = VendorKey.generate()
-    vendor = PodClient(pod["url"], key, session=session)
-    pending = vendor.request_access(
-        [{"resource": "/profile", "modes": ["read"]}],
-        purpose="https://w3id.org/dpv#ServiceProvision",
-        description="to test replay",
-        duration=dt.timedelta(days=1),
-        vendor={"name": "Shop"},
-    )
-    assert owner.post(f"{pod['url']}/owner/access-requests/{pending.id}/approve").ok
-    grant = pending.wait(timeout=5)
+    vendor, grant = vendor_granted(pod, owner, session)
+    key = vendor.key
     url = f"{pod['url']}/data/profile"
     headers = {
         "Authorization": f"DPoP {grant.token}",
