@@ -146,9 +146,11 @@ def record_decision(
     agreed: str | None,
     grant_id: str | None,
     at: dt.datetime,
+    by_rule: str | None = None,
 ) -> rows.AgreementRecordRow | None:
     """In the caller's transaction: the customer's decision on a request the vendor answered
-    (None if it did not: there was no negotiation to record)."""
+    (None if it did not: there was no negotiation to record), made by them or by one of their
+    standing rules (`by_rule`)."""
     if answer is None:
         return None
     access = "approved" if grant_id else "denied"
@@ -168,7 +170,11 @@ def record_decision(
             "alternative": answer.alternative,
             "agreed": agreed,
         },
-        context={"access": access, "grant": grant_id},
+        context={
+            "access": access,
+            "grant": grant_id,
+            **({"standing_rule": by_rule} if by_rule else {}),
+        },
     )
 
 

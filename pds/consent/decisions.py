@@ -80,6 +80,7 @@ class Decisions:
                 agreed=agreed,
                 grant_id=grant_id,
                 at=issued,
+                by_rule=by_rule,
             )
             terms_agreed = agreement_reference(agreed, decided)
             claims = {
@@ -168,6 +169,7 @@ class Decisions:
                 agreed=None,
                 grant_id=None,
                 at=now,
+                by_rule=by_rule,
             )
             self.ctx.record(
                 conn,

@@ -32,6 +32,7 @@ from pds.consent.errors import AlreadyDecided, InvalidInput, RequestNotFound
 from pds.consent.requests import AccessRequest, purposes
 from pds.consent.scopes import READ, Scope, parse_scopes, scopes_from_json
 from pds.consent.terms import current_terms
+from pds.consent.vendor_identity import known_domains, looks_like_another
 from pds.store import audit as audit_rows
 from pds.store import pods
 from pds.store import requests as request_rows
@@ -143,6 +144,10 @@ class StandingRules:
         rule = rule or next((r for r in rules if r.effect == "allow" and r.fits(request)), None)
         if rule is None:
             return request
+        if rule.effect == "allow" and looks_like_another(
+            request.vendor_id, request.vendor, known_domains(self.decisions.grants.list())
+        ):
+            return request  # a look-alike: the customer must see its warning first
         try:
             if rule.effect == "deny":
                 return self.decisions.deny(request.id, by_rule=rule.id)

@@ -29,12 +29,12 @@ import logging
 import re
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from pds.consent import callbacks
-from pds.consent.domain_names import ascii_domain, shown_domain
+from pds.consent.domain_names import KnownDomain, ascii_domain, brands, shown_domain, warnings
 
 log = logging.getLogger(__name__)
 
@@ -237,3 +237,24 @@ def domain_of(vendor: Mapping[str, Any]) -> str | None:
     except ValueError:
         return None
     return ascii_domain(host) if host else None
+
+
+def known_domains(grants: Iterable[Any]) -> list[KnownDomain]:
+    """The domains a vendor's could be mistaken for: those of every vendor the customer has
+    granted (any object with `vendor_id` and `vendor`), then the well-known brands."""
+    known = []
+    for grant in grants:
+        domain = domain_of(grant.vendor)
+        if domain:
+            known.append(KnownDomain(domain, str(grant.vendor.get("name", "")), grant.vendor_id))
+    return [*known, *brands()]
+
+
+def looks_like_another(vendor_id: str, vendor: Mapping[str, Any], known: list[KnownDomain]) -> bool:
+    """Whether the vendor's website draws a serious warning (a look-alike of a known domain,
+    letters mixed from several scripts): then the customer must see it before anything is given."""
+    domain = domain_of(vendor)
+    if domain is None:
+        return False
+    verified = bool(vendor.get("verified"))
+    return any(w.serious for w in warnings(domain, vendor_id, verified, known))

@@ -20,13 +20,13 @@ EVERY_TERM = ["use-for-stated-purpose", "no-resale", "delete-when-ended", "no-tr
 
 def ask(server, scopes=EMAIL_ONLY, purpose=PURPOSE, days=90, **kw):
     kw.setdefault("accept_terms", EVERY_TERM)
+    kw.setdefault("vendor", {"name": "Rule Shop"})
     vendor = new_vendor(server)
     pending = vendor.client.request_access(
         scopes,
         purpose=purpose,
         description="to send you receipts",
         duration=dt.timedelta(days=days),
-        vendor={"name": "Rule Shop"},
         **kw,
     )
     return vendor, pending
@@ -159,6 +159,10 @@ def test_a_rule_on_an_agreement_approves_vendors_accepting_it_and_leaves_alterna
     _vendor, pending = ask(server, agreement=Accept("SD-BASE"))
     grant = pending.wait(timeout=5)
     assert grant.agreement is not None and grant.agreement["id"] == "SD-BASE"
+    # The signed decision both sides keep says a standing rule made it, and which.
+    decision = grant.agreement_records[-1]
+    assert decision.interaction == "decision" and decision.agreed == "SD-BASE"
+    assert decision.claims["context"]["standing_rule"] == rule["id"]
     _other, proposing = ask(server, agreement=Alternative("SD-BASE-A"))
     assert status_of(server, owner, proposing)["status"] == "pending"
     _silent, silent = ask(server)  # no IEEE 7012 answer at all
@@ -174,3 +178,20 @@ def test_only_what_a_rule_decided_is_undone(server, owner, customer_data):
     refused = owner.post(f"{server.url}/owner/rules/digest/{pending.id}/undo")
     assert refused.status_code == 422
     assert status_of(server, owner, pending)["status"] == "denied"
+
+
+def test_a_look_alike_of_a_vendor_already_granted_waits_for_the_customer_despite_a_rule(
+    server, owner, customer_data
+):
+    add_rule(server, owner, ALLOW_EMAIL)
+    _, real = ask(server, vendor={"name": "Rule Shop", "homepage": "https://shop.example/"})
+    assert real.wait(timeout=5)  # the first shop fits the rule
+
+    # Two Cyrillic letters: it reads as shop.example, and asks for no more than the rule allows.
+    _, lookalike = ask(
+        server, vendor={"name": "Rule Shop", "homepage": "https://sh\u043ep.example/"}
+    )
+
+    assert status_of(server, owner, lookalike)["status"] == "pending"
+    digest = owner.get(f"{server.url}/owner/rules/digest").json()["decided"]
+    assert [d["request"]["id"] for d in digest] == [real.id]

@@ -49,12 +49,14 @@ def record_words(record: AgreementRecord) -> str:
         if claims.get("answer") == ALTERNATIVE:
             return f"They proposed another one instead: {_title(claims.get('alternative'))}."
         return "They rejected it and proposed no other."
+    context = claims.get("context", {})
+    who = "Your standing rule" if context.get("standing_rule") else "You"
     agreed = claims.get("agreed")
     if agreed:
-        return f"You allowed access under {_title(agreed)}."
-    if claims.get("context", {}).get("access") == "approved":
-        return "You allowed access without an agreement."
-    return "You said no."
+        return f"{who} allowed access under {_title(agreed)}."
+    if context.get("access") == "approved":
+        return f"{who} allowed access without an agreement."
+    return f"{who} said no."
 
 
 def _title(agreement_id: Any) -> str:

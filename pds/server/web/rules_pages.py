@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from pds.consent import ConsentError
+from pds.consent.agreements import roster
 from pds.consent.requests import purposes
 from pds.consent.rules import Rule
 from pds.consent.scopes import fields_of
@@ -94,7 +95,7 @@ def undo_rule_decision(request_id: str):
 def rule_words(rule: Rule, terms: dict[str, str]) -> str:
     """A rule as the customer would say it."""
     labels = purposes()
-    why = " or ".join(labels.get(p, {}).get("label", p) for p in sorted(rule.purposes))
+    why = " or ".join(labels.get(p, {}).get("label", p).lower() for p in sorted(rule.purposes))
     if rule.effect == "deny":
         return f"Always say no to requests for {why}."
     names = {f["iri"]: f["name"] for path in RULE_RESOURCES for f in fields_of(path)}
@@ -103,9 +104,13 @@ def rule_words(rule: Rule, terms: dict[str, str]) -> str:
         if scope.fields is None:
             what.append(f"all of your {scope.resource.strip('/')}")
         else:
-            what.extend(sorted(names.get(f, f) for f in scope.fields))
+            what.extend(sorted(names.get(f, f).lower() for f in scope.fields))
     accepted = [f"“{terms.get(t, t)}”" for t in sorted(rule.terms)]
-    accepted += [f"your agreement {a}" for a in sorted(rule.agreements)]
+    agreements = roster()
+    accepted += [
+        f"your agreement “{agreements[a].title}” ({a})" if a in agreements else a
+        for a in sorted(rule.agreements)
+    ]
     who = "vendors" + (" that accept " + " and ".join(accepted) if accepted else "")
     days = f"{rule.max_days} day{'s' if rule.max_days != 1 else ''}"
     return f"Allow {who} to read {', '.join(what)} for {why}, for at most {days}."

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import g
 
-from pds.consent.domain_names import DomainWarning, KnownDomain, brands, shown_domain, warnings
-from pds.consent.vendor_identity import domain_of
+from pds.consent.domain_names import DomainWarning, KnownDomain, shown_domain, warnings
+from pds.consent.vendor_identity import domain_of, known_domains
 from pds.server.current import current_pod
 from pds.server.web.blueprint import bp
 from pds.server.web.session import is_signed_in
@@ -55,18 +55,11 @@ def identity_of(holder: Any) -> VendorIdentity:
 
 
 def _known() -> list[KnownDomain]:
-    """The domains of every vendor the customer has granted, then the brands; once a page."""
+    """The domains a vendor's is compared with; gathered once a page."""
     if "known_domains" not in g:
-        known = []
-        if is_signed_in():
-            for grant in current_pod().grants.list():
-                domain = domain_of(grant.vendor)
-                if domain:
-                    name = str(grant.vendor.get("name", ""))
-                    known.append(KnownDomain(domain, name, grant.vendor_id))
-        g.known_domains = [*known, *brands()]
-    known_domains: list[KnownDomain] = g.known_domains
-    return known_domains
+        g.known_domains = known_domains(current_pod().grants.list() if is_signed_in() else [])
+    known: list[KnownDomain] = g.known_domains
+    return known
 
 
 def _get(holder: Any, name: str) -> Any:
