@@ -3,8 +3,10 @@ without JavaScript: form posts, redirects, headers, and what the audit log recor
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
+import zlib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,6 +80,16 @@ def test_a_new_token_is_shown_once_after_a_redirect_and_never_in_a_url(server, b
     assert token[1] not in made.headers["Location"]
     again = browser.get(f"{server.url}/app/settings", timeout=10).text
     assert "data-new-token" not in again and token[1] not in again
+    assert token[1] not in _session_cookie_payload(made.cookies)  # sealed, not only signed
+
+
+def _session_cookie_payload(cookies) -> str:
+    """What anyone holding the page cookie can read of it: Flask signs it but does not encrypt."""
+    (value,) = [c.value for c in cookies if c.name.endswith("session")]
+    compressed = value.startswith(".")
+    data = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode()
 
 
 def test_static_files_are_addressed_by_version_cached_and_gzipped(server, anonymous):

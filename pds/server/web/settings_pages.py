@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
 
 from pds.consent import ArchiveError, ConsentError
@@ -40,8 +44,24 @@ def settings():
     # A token just made is shown once, on the page the creation redirected to (never in a URL).
     made = cookie.pop("new_token", None)
     if isinstance(made, dict):
-        return _settings_page(new_token=made.get("secret"), new_token_name=made.get("name"))
+        try:
+            secret = _sealed().decrypt(str(made.get("secret", "")).encode(), ttl=NEW_TOKEN_TTL)
+        except InvalidToken:  # too late, or not sealed by this pod: the token is not shown
+            return _settings_page()
+        return _settings_page(new_token=secret.decode(), new_token_name=made.get("name"))
     return _settings_page()
+
+
+# The page cookie is signed, not encrypted: a new token crosses it sealed, readable only by this
+# pod, and only for a minute (the redirect's round trip).
+NEW_TOKEN_TTL = 60
+
+
+def _sealed() -> Fernet:
+    key = HKDF(hashes.SHA256(), 32, salt=None, info=b"pds new token in the page cookie")
+    secret = current_app.secret_key
+    secret = secret.encode() if isinstance(secret, str) else bytes(secret or b"")
+    return Fernet(base64.urlsafe_b64encode(key.derive(secret)))
 
 
 @bp.post("/settings/time-zone")
@@ -123,7 +143,8 @@ def create_token():
         token, secret = current_pod().account.create_token(request.form.get("name", ""))
     except ConsentError as exc:
         return _settings_page(400, errors={"token": str(exc).capitalize()})
-    cookie["new_token"] = {"name": token.name, "secret": secret}
+    sealed = _sealed().encrypt(secret.encode()).decode()
+    cookie["new_token"] = {"name": token.name, "secret": sealed}
     return redirect(url_for("web.settings") + "#tokens", code=303)
 
 
