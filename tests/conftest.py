@@ -157,6 +157,10 @@ class LiveServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        # Its notification thread must not outlive the test's database (dropped at session end).
+        pod = self.app.extensions.get("pds.pod")
+        if pod is not None:
+            pod.ctx.outbox.deliverer.stop()
 
 
 @pytest.fixture

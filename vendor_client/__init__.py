@@ -23,6 +23,7 @@ from vendor_client.client import (
     PodClient,
     PodConfiguration,
 )
+from vendor_client.deletion import DeletionReceipt
 from vendor_client.domain_proof import domain_proof, domain_proof_json, proof_url
 from vendor_client.dpop import DPoPAuth, make_proof
 from vendor_client.errors import (
@@ -43,6 +44,7 @@ from vendor_client.errors import (
     VendorClientError,
 )
 from vendor_client.keys import VendorKey
+from vendor_client.notifications import Notification
 from vendor_client.offers import Decision, SentOffer, send_offer
 from vendor_client.relays import RelayClient
 from vendor_client.threads import Thread, ThreadMessage, ThreadState
@@ -60,6 +62,7 @@ __all__ = [
     "Alternative",
     "DPoPAuth",
     "Decision",
+    "DeletionReceipt",
     "Grant",
     "GrantError",
     "GrantExpired",
@@ -67,6 +70,7 @@ __all__ = [
     "IntentClosed",
     "InvalidProof",
     "NotFound",
+    "Notification",
     "PendingRequest",
     "PodClient",
     "PodConfiguration",

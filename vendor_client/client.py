@@ -13,6 +13,7 @@ import jwt
 import requests
 from rdflib import Graph, URIRef
 
+from vendor_client import deletion
 from vendor_client.agreements import (
     ANSWER_TYP,
     RECORD_TYP,
@@ -20,6 +21,7 @@ from vendor_client.agreements import (
     AgreementRecord,
     check_records,
 )
+from vendor_client.deletion import DeletionReceipt
 from vendor_client.dpop import DPoPAuth
 from vendor_client.errors import (
     ProtocolError,
@@ -27,6 +29,7 @@ from vendor_client.errors import (
     VendorClientError,
 )
 from vendor_client.keys import VendorKey
+from vendor_client.notifications import Notification
 from vendor_client.threads import Thread, sign_message
 from vendor_client.transport import call
 
@@ -413,6 +416,15 @@ class PodClient:
             "POST", f"{self.pod_url}/grants/{grant.id}/return", auth=DPoPAuth(self.key, grant.token)
         )
 
+    def acknowledge_deletion(
+        self, grant: Grant | str, statement: str | None = None
+    ) -> DeletionReceipt:
+        """Tell the pod, signed, that you deleted what `grant` (a Grant or its id) let you
+        hold, after the customer asked (`Notification.deletion_requested`); returns the pod's
+        receipt, its signature checked (§19). `statement`: one line for the customer, at most
+        500 characters ("Deleted all order data on 2026-12-01")."""
+        return deletion.acknowledge_deletion(self, grant, statement)
+
     def resource_path(self, url: str) -> str:
         """The path of one of this pod's resource URLs (as a listing gives them)."""
         prefix = f"{self.pod_url}/data/"
@@ -457,13 +469,21 @@ class PodClient:
     def verify_notification(self, body: str | bytes) -> dict[str, Any]:
         """Check a notification POSTed to your callback; returns its claims.
 
-        `claims["type"]` is "Revoke" (stop using the grant, delete what you read); "Create",
+        `claims["type"]` is "Revoke" (stop using the grant, delete what you read; with
+        `"delete": true` the customer also asks you to acknowledge that, §19); "Shorten" (the
+        grant now ends at `claims["expires_at"]`); "DeletionRequest" (delete what an ended grant
+        let you hold, then `acknowledge_deletion`); "Create",
         "Update" or "Delete" of `claims["object"]` (read it again, or forget it); "Message"
         (the customer wrote in the thread `claims["object"]`); or "Share" (the customer gave
         you a grant: fetch it with `shared_grant(claims["object"])`).
         """
         text = body.decode("ascii") if isinstance(body, bytes) else body
         return self.verify_pod_token(text.strip(), NOTIFICATION_TYP)
+
+    def notification(self, body: str | bytes) -> Notification:
+        """Check a notification POSTed to your callback (as `verify_notification`); returns
+        what it says, with `deletion_requested` and, for a `Shorten`, the new `expires_at`."""
+        return Notification.from_claims(self.verify_notification(body))
 
     def _pod_key(self, kid: Any) -> Any:  # a cryptography public key, as PyJWK makes it
         for refresh in (False, True):

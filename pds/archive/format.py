@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 FORMAT = "vrm-pod-export"
-VERSION = 4
+VERSION = 5
 # The format version that first holds each table (1 unless named): an older archive had no
 # such rows.
 TABLE_SINCE = {
@@ -24,7 +24,8 @@ TABLE_SINCE = {
 }
 # The format version that first holds each column added to an older table, and what the rows
 # of an older archive get: version 2 added signing keys' signs_from and access requests'
-# client; version 4 the IEEE 7012 agreement of requests, grants and intents.
+# client; version 4 the IEEE 7012 agreement of requests, grants and intents; version 5 the
+# deletion a customer asked of a vendor when a grant ended, and the vendor's signed answer.
 ADDED_COLUMNS: dict[int, dict[str, dict[str, Callable[[dict[str, Any]], Any]]]] = {
     2: {
         "signing_keys": {"signs_from": lambda row: row.get("created_at")},
@@ -34,6 +35,14 @@ ADDED_COLUMNS: dict[int, dict[str, dict[str, Callable[[dict[str, Any]], Any]]]] 
         "access_requests": {"agreement": lambda row: None},
         "grants": {"agreement": lambda row: None},
         "intents": {"agreement": lambda row: None},
+    },
+    5: {
+        "grants": {
+            "deletion_requested_at": lambda row: None,
+            "deletion_acknowledged_at": lambda row: None,
+            "deletion_ack": lambda row: None,
+            "deletion_receipt": lambda row: None,
+        },
     },
 }
 MAX_MEMBER_BYTES = 512 * 1024 * 1024

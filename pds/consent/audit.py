@@ -31,6 +31,9 @@ class Action(enum.StrEnum):
     RULES_UPDATE = "rules.update"
     GRANT_REVOKE = "grant.revoke"
     GRANT_RETURN = "grant.return"
+    GRANT_SHORTEN = "grant.shorten"  # the customer moved a grant's end earlier
+    DELETION_REQUEST = "deletion.request"  # the customer asked a vendor to delete what it holds
+    DELETION_ACK = "deletion.ack"  # the vendor said, signed, that it deleted it
     OWNER_CLAIM = "owner.claim"
     OWNER_LOGIN = "owner.login"
     OWNER_PASSWORD = "owner.password"  # noqa: S105 - names of actions, not secrets
@@ -51,6 +54,7 @@ class Action(enum.StrEnum):
     MESSAGE_SEND = "message.send"
     THREAD_STATE = "thread.state"
     RECORDS_SHARE = "records.share"
+    EVIDENCE_EXPORT = "evidence.export"  # the signed evidence about one vendor
 
     @property
     def is_data_access(self) -> bool:

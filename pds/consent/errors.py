@@ -71,6 +71,10 @@ class GrantNotFound(ConsentError):
     pass
 
 
+class VendorNotFound(ConsentError):
+    """The pod has no grant and no access request of this vendor."""
+
+
 class AlreadyDecided(ConsentError):
     pass
 
@@ -117,3 +121,19 @@ class PodSuspended(ConsentError):
 
 class PodExists(ConsentError):
     """A pod of that name exists already."""
+
+
+class GrantNotActive(ConsentError):
+    """The grant has ended (revoked, returned or expired): it cannot be changed any more."""
+
+
+class GrantStillActive(ConsentError):
+    """The grant has not ended: revoke it (asking for deletion then), or wait for its end."""
+
+
+class DeletionNotRequested(ConsentError):
+    """A vendor acknowledged a deletion the customer did not ask for."""
+
+
+class DeletionAlreadyAcknowledged(ConsentError):
+    """The vendor already acknowledged this deletion: the first acknowledgement stands."""

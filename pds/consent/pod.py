@@ -35,6 +35,7 @@ from pds.consent.threads import Threads
 from pds.consent.time_zone import TimeZoneSetting
 from pds.consent.told import ChangeNotices
 from pds.consent.vendor_data import VendorData
+from pds.consent.vendor_evidence import VendorEvidence
 from pds.consent.vendor_threads import VendorThreads
 from pds.resources import Documents, PodRef
 from pds.store import AlreadyExists, NotFound, Store, pods, require_current_schema
@@ -65,6 +66,9 @@ class Pod:
         self.notices = ChangeNotices(ctx)
         self.threads = Threads(ctx, self.offers)
         self.vendor_threads = VendorThreads(ctx, self.threads)
+        self.evidence = VendorEvidence(
+            ctx, self.requests, self.grants, self.agreements, self.activity
+        )
 
     @property
     def id(self) -> str:

@@ -1,8 +1,9 @@
 """A vendor's requests through its grant: read documents, append records, prove its key.
 
 The hot path of the pod. A read decodes the proof once, takes the grant's claims from a cache,
-then does its database work in one round trip where the backend allows (revocation, replay,
-audit and the document's ETag: see `pds.store.vendor_reads`) and serves bytes cached by
+then does its database work in one round trip where the backend allows (revocation, the end the
+customer may have moved earlier, replay, audit and the document's ETag: see
+`pds.store.vendor_reads`) and serves bytes cached by
 (ETag, media type, field set). Every request, allowed or refused, leaves one audit event.
 """
 
@@ -22,6 +23,7 @@ from pds.consent.context import PodContext
 from pds.consent.dpop import VerifiedProof, verify_proof
 from pds.consent.errors import (
     ConsentError,
+    GrantExpired,
     GrantRevoked,
     InsufficientScope,
     InvalidGrant,
@@ -41,6 +43,7 @@ WRITE = "write"  # no grant mode allows it: vendors only read, or append new doc
 # Said the same wherever a grant or a proof is checked.
 UNKNOWN_GRANT = "the grant is unknown to this pod"
 REVOKED = "the grant was revoked"
+EXPIRED = "the grant has expired: ask for a new one"
 REPLAYED = "the DPoP proof was already used: make a new one per request"
 
 
@@ -147,8 +150,11 @@ class VendorData:
         verified = self._check_proof(grant, token, call)
         with self.ctx.store.access_records() as conn:
             try:
-                if grant_rows.is_revoked(conn, self.ctx.id, grant.id):
+                standing = grant_rows.standing(conn, self.ctx.id, grant.id, self.ctx.clock())
+                if standing.revoked:
                     raise GrantRevoked(REVOKED)
+                if standing.expired:  # the customer shortened it: its token's exp is later
+                    raise GrantExpired(EXPIRED)
                 replay.remember(conn, self.ctx.id, verified.replay_key, verified.expires_at)
             except NotFound:
                 raise InvalidGrant(UNKNOWN_GRANT) from None
@@ -259,6 +265,8 @@ def _refused_because(
         return InvalidGrant(UNKNOWN_GRANT)
     if check.revoked:
         return GrantRevoked(REVOKED)
+    if check.expired:  # the customer shortened it: its token's exp is later
+        return GrantExpired(EXPIRED)
     if check.replayed:
         return InvalidProof(REPLAYED)
     if not in_scope:  # the same answer whether or not something exists at the path

@@ -82,6 +82,13 @@ def request_status(request_id: str):
             expires_at=grant.expires_at.isoformat(),
             grant_state=grant.state,
         )
+        if grant.deletion_requested_at is not None:  # §19: so a vendor that only polls learns it
+            done = grant.deletion_acknowledged_at
+            body["deletion"] = {
+                "requested_at": grant.deletion_requested_at.isoformat(),
+                "acknowledged_at": done.isoformat() if done else None,
+                "acknowledge_at": f"{pod.base_url}/grants/{grant.id}/deletion",
+            }
     if access_request.agreement is not None:  # IEEE 7012: the negotiation and its records
         body["agreement"] = vendor_view(pod, access_request, grant)
     if "domain_checked_at" in access_request.vendor:  # what its domain proof showed (§18)

@@ -1,6 +1,9 @@
-"""The owner's side of the grant protocol: decide requests, list and revoke grants, terms."""
+"""The owner's side of the grant protocol: decide requests, list, shorten and revoke grants,
+ask vendors to delete what ended grants let them hold, terms."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Blueprint, Response, request
 
@@ -38,11 +41,7 @@ def get_request(request_id: str):
 def approve(request_id: str):
     """Approve as asked (empty body) or narrower: {"scopes": [...], "duration_seconds": n},
     with the customer's agreement or the vendor's alternative: {"agreement": "SD-BASE-A"}."""
-    # Any declared body counts (chunked ones too): ignoring a narrowing would grant more.
-    has_body = (
-        request.content_length or request.content_type or "Transfer-Encoding" in request.headers
-    )
-    data = read_json() if has_body else {}
+    data = read_json() if _has_body() else {}
     scopes = parse_scopes(data["scopes"]) if data.get("scopes") is not None else None
     grant = current_pod().decisions.approve(
         request_id,
@@ -72,12 +71,62 @@ def get_grant(grant_id: str):
 
 @bp.post("/grants/<grant_id>/revoke")
 def revoke(grant_id: str):
+    """Revoke; with {"ask_deletion": true} also ask the vendor to delete what it holds."""
+    data = read_json() if _has_body() else {}
+    ask_deletion = data.get("ask_deletion", False)
+    if not isinstance(ask_deletion, bool):
+        raise InvalidInput("ask_deletion is true or false")
     grants = current_pod().grants
     was_active = grants.get(grant_id).revoked_at is None  # revoking again changes nothing
-    grant = grants.revoke(grant_id)
+    grant = grants.revoke(grant_id, ask_deletion=ask_deletion)
     if was_active:
         metrics.grant_revoked("owner")
     return grant_json(grant)
+
+
+@bp.post("/grants/<grant_id>/shorten")
+def shorten(grant_id: str):
+    """End an active grant earlier: {"until": RFC 3339 time} or {"days": n} from now."""
+    data = read_json()
+    pod = current_pod()
+    return grant_json(pod.grants.shorten(grant_id, _new_end(data, pod.now())))
+
+
+@bp.post("/grants/<grant_id>/ask-deletion")
+def ask_deletion(grant_id: str):
+    """Ask the vendor to delete what an ended grant let it hold (asking again changes nothing)."""
+    return grant_json(current_pod().grants.ask_deletion(grant_id))
+
+
+def _has_body() -> bool:
+    # Any declared body counts (chunked ones too): ignoring a narrowing would grant more.
+    return bool(
+        request.content_length or request.content_type or "Transfer-Encoding" in request.headers
+    )
+
+
+MAX_DAYS = 366  # no grant lasts longer
+
+
+def _new_end(data: dict, now: dt.datetime) -> dt.datetime:
+    """The end a shortening asks for: exactly one of `until` (with an offset) and `days`."""
+    if ("until" in data) == ("days" in data):
+        raise InvalidInput('send either "until" (an RFC 3339 time) or "days" (a whole number)')
+    if "days" in data:
+        days = data["days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise InvalidInput(f"days is a whole number from 1 to {MAX_DAYS}")
+        return now + dt.timedelta(days=days)
+    until = data["until"]
+    try:
+        moment = dt.datetime.fromisoformat(until) if isinstance(until, str) else None
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(dt.UTC)  # OverflowError beyond what a clock can hold
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput("until is an RFC 3339 time with an offset, as 2026-12-24T18:00:00+01:00")
+    return moment
 
 
 @bp.get("/grants/<grant_id>/receipt")

@@ -63,4 +63,11 @@ def grant_json(g: Grant) -> dict[str, Any]:
         "revoked_by": g.revoked_by,
         "status_index": g.status_index,
         "agreement": roster()[g.agreement].reference() if g.agreement else None,
+        # Stop and delete (§19): None, "asked" or "confirmed", and what each side signed.
+        "deletion": g.deletion,
+        "deletion_requested_at": _iso(g.deletion_requested_at),
+        "deletion_acknowledged_at": _iso(g.deletion_acknowledged_at),
+        "deletion_statement": g.deletion_statement,
+        "deletion_ack": g.deletion_ack,
+        "deletion_receipt": g.deletion_receipt,
     }

@@ -92,3 +92,68 @@ def query(
         q = q.where(t.c.id < before_id)
     rows = conn.execute(q.order_by(t.c.id.desc()).limit(limit))
     return [AuditRow(*r) for r in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class GrantUse:
+    grant_id: str
+    last_at: dt.datetime
+    recent: int  # uses since the `since` given
+    # The resource and fields of each recent use that named its fields (field-limited reads).
+    recent_fields: list[tuple[str, list[str]]]
+
+
+# How many recent uses are read back for their fields: enough for a week of a busy vendor's
+# distinct fields, bounded so a flood of reads cannot make the page slow.
+RECENT_DETAIL_LIMIT = 2000
+
+
+def grant_uses(
+    conn: sa.Connection,
+    pod_id: str,
+    grant_ids: list[str],
+    *,
+    actions: list[str],
+    outcome: str,
+    since: dt.datetime,
+) -> dict[str, GrantUse]:
+    """For each grant that was used: its last use ever, how many uses since `since`, and the
+    fields those recent uses read."""
+    if not grant_ids:
+        return {}
+    used = (
+        (t.c.pod_id == pod_id)
+        & t.c.grant_id.in_(grant_ids)
+        & t.c.action.in_(actions)
+        & (t.c.outcome == outcome)
+    )
+    last = {
+        g: at
+        for g, at in conn.execute(
+            sa.select(t.c.grant_id, sa.func.max(t.c.at)).where(used).group_by(t.c.grant_id)
+        )
+    }
+    counts = {
+        g: n
+        for g, n in conn.execute(
+            sa.select(t.c.grant_id, sa.func.count())
+            .where(used & (t.c.at >= since))
+            .group_by(t.c.grant_id)
+        )
+    }
+    fields: dict[str, list[tuple[str, list[str]]]] = {}
+    recent = conn.execute(
+        sa.select(t.c.grant_id, t.c.resource, t.c.detail)
+        .where(used & (t.c.at >= since))
+        .order_by(t.c.id.desc())
+        .limit(RECENT_DETAIL_LIMIT)
+    )
+    for grant_id, resource, detail in recent:
+        read = (detail or {}).get("fields")
+        if isinstance(read, list):
+            fields.setdefault(grant_id, []).append((resource or "", [str(f) for f in read]))
+    return {
+        g: GrantUse(g, at, counts.get(g, 0), fields.get(g, []))
+        for g, at in last.items()
+        if at is not None
+    }

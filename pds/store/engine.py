@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from pds.store.tables import metadata
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 """The latest migration. Servers compare the database with it without loading Alembic (which
 costs each worker ~12 MB); a test checks it against the migration scripts."""
 

@@ -1,4 +1,5 @@
-"""Rows of grants: what a vendor may do, until when, and whether the customer took it back."""
+"""Rows of grants: what a vendor may do, until when, whether the customer took it back, and
+whether the customer asked the vendor to delete what it holds."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ class GrantRow:
     token: str
     receipt: str
     agreement: str | None = None  # the IEEE 7012 agreement agreed on, if any
+    deletion_requested_at: dt.datetime | None = None
+    deletion_acknowledged_at: dt.datetime | None = None
+    deletion_ack: str | None = None  # the vendor's signed acknowledgement (compact JWS)
+    deletion_receipt: str | None = None  # the pod's signed receipt for it (compact JWS)
 
 
 _COLUMNS = tuple(t.c[f.name] for f in dataclasses.fields(GrantRow))
@@ -63,27 +68,102 @@ def live(conn: sa.Connection, pod_id: str, now: dt.datetime) -> list[GrantRow]:
     return [GrantRow(*r) for r in conn.execute(query)]
 
 
-# Run when a vendor proves a grant outside the data API (status URLs, giving back).
-_REVOKED_AT = sa.text("SELECT revoked_at FROM grants WHERE pod_id = :pod_id AND id = :grant_id")
+@dataclasses.dataclass(frozen=True)
+class Standing:
+    """Whether a grant still stands: taken back (revoked or returned), or past its end."""
+
+    revoked: bool
+    expired: bool
 
 
-def is_revoked(conn: sa.Connection, pod_id: str, grant_id: str) -> bool:
-    """Whether the grant was revoked; NotFound if there is no such grant."""
-    row = conn.execute(_REVOKED_AT, {"pod_id": pod_id, "grant_id": grant_id}).first()
-    if row is None:
+def standing(conn: sa.Connection, pod_id: str, grant_id: str, now: dt.datetime) -> Standing:
+    """Run when a vendor proves a grant outside the data API (giving back); NotFound if there
+    is no such grant. The row's end counts, not the token's: the customer may have shortened
+    the grant."""
+    found = conn.execute(
+        sa.select(t.c.revoked_at.is_not(None), t.c.expires_at <= now).where(
+            t.c.pod_id == pod_id, t.c.id == grant_id
+        )
+    ).first()
+    if found is None:
         raise NotFound(grant_id)
-    return row[0] is not None
+    return Standing(revoked=bool(found[0]), expired=bool(found[1]))
 
 
-def revoke(conn: sa.Connection, pod_id: str, grant_id: str, by: str, now: dt.datetime) -> bool:
-    """Mark the grant revoked; False if it already was."""
+def revoke(
+    conn: sa.Connection,
+    pod_id: str,
+    grant_id: str,
+    by: str,
+    now: dt.datetime,
+    *,
+    ask_deletion: bool = False,
+) -> bool:
+    """Mark the grant revoked, and deletion asked if `ask_deletion`; False, and nothing
+    changed, if it already was revoked."""
+    values: dict[str, Any] = {"revoked_at": now, "revoked_by": by}
+    if ask_deletion:
+        values["deletion_requested_at"] = now
     result = conn.execute(
         t.update()
         .where(t.c.pod_id == pod_id, t.c.id == grant_id, t.c.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=by)
+        .values(**values)
     )
     if result.rowcount == 0:
         get(conn, pod_id, grant_id)  # NotFound if it never existed
+    return result.rowcount == 1
+
+
+def shorten(
+    conn: sa.Connection, pod_id: str, grant_id: str, until: dt.datetime, now: dt.datetime
+) -> bool:
+    """End a live grant at `until` instead, earlier than its end; False, and nothing changed,
+    if it is no longer live (a concurrent revocation) or already ends by then."""
+    result = conn.execute(
+        t.update()
+        .where(
+            t.c.pod_id == pod_id,
+            t.c.id == grant_id,
+            t.c.revoked_at.is_(None),
+            t.c.expires_at > now,
+            t.c.expires_at > until,
+        )
+        .values(expires_at=until)
+    )
+    return result.rowcount == 1
+
+
+def request_deletion(conn: sa.Connection, pod_id: str, grant_id: str, now: dt.datetime) -> bool:
+    """Record that the customer asks for deletion under a grant that has ended; False, and
+    nothing changed, if it has not ended or deletion was asked already."""
+    result = conn.execute(
+        t.update()
+        .where(
+            t.c.pod_id == pod_id,
+            t.c.id == grant_id,
+            t.c.deletion_requested_at.is_(None),
+            sa.or_(t.c.revoked_at.is_not(None), t.c.expires_at <= now),
+        )
+        .values(deletion_requested_at=now)
+    )
+    return result.rowcount == 1
+
+
+def acknowledge_deletion(
+    conn: sa.Connection, pod_id: str, grant_id: str, *, ack: str, receipt: str, at: dt.datetime
+) -> bool:
+    """Keep the vendor's acknowledgement and the pod's receipt; False, and nothing changed,
+    unless deletion was asked and not yet acknowledged: the first acknowledgement stands."""
+    result = conn.execute(
+        t.update()
+        .where(
+            t.c.pod_id == pod_id,
+            t.c.id == grant_id,
+            t.c.deletion_requested_at.is_not(None),
+            t.c.deletion_acknowledged_at.is_(None),
+        )
+        .values(deletion_ack=ack, deletion_receipt=receipt, deletion_acknowledged_at=at)
+    )
     return result.rowcount == 1
 
 

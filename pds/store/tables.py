@@ -175,6 +175,12 @@ grants = sa.Table(
     sa.Column("token", sa.Text, nullable=False),
     sa.Column("receipt", sa.Text, nullable=False),  # signed consent receipt (compact JWS)
     sa.Column("agreement", sa.String(32)),  # the IEEE 7012 agreement agreed on (0008), if any
+    # Stop and delete (0009): when the customer asked the vendor to delete what it holds; when
+    # the vendor said it had, its signed acknowledgement, and the pod's signed receipt for it.
+    sa.Column("deletion_requested_at", UTCDateTime),
+    sa.Column("deletion_acknowledged_at", UTCDateTime),
+    sa.Column("deletion_ack", sa.Text),
+    sa.Column("deletion_receipt", sa.Text),
     sa.UniqueConstraint("pod_id", "status_index", name="uq_grants_pod_status_index"),
     sa.Index("ix_grants_pod_vendor", "pod_id", "vendor_id"),
 )

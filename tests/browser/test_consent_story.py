@@ -99,13 +99,16 @@ def test_the_whole_story(page, server):
     expect(page).to_have_url(f"{server.url}/app/grants/{grant.id}")
     what = page.locator("dt:text-is('What') + dd")
     expect(what).to_have_text("Your profile: Email address")
-    page.get_by_role("link", name="Take back").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Take back Example Shop's access?")
-    submit(page, "Yes, take it back")
+    # One click; here the customer unticks asking them to delete what they already have.
+    page.get_by_label("Also ask them to delete what they already have").uncheck()
+    submit(page, "Take back Example Shop's access")
     expect(page).to_have_url(f"{server.url}/app/grants/{grant.id}")
     expect(page.locator(".flash")).to_have_text("Example Shop can no longer see your data.")
     expect(page.locator("[data-grant-state]")).to_have_text("You took it back")
-    expect(page.get_by_role("link", name="Take back")).to_have_count(0)
+    expect(page.get_by_role("button", name="Take back Example Shop's access")).to_have_count(0)
+    taken_back = server.pod.grants.get(grant.id)
+    assert taken_back.state == "revoked"
+    assert taken_back.deletion_requested_at is None, "the unticked box was not honoured"
 
     with pytest.raises(vendor_client.GrantRevoked):
         shop.read("/profile", grant)

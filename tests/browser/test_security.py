@@ -65,16 +65,28 @@ def attacker_site(server) -> Iterator[tuple[ThreadingHTTPServer, type[_AttackerS
 
 
 def forged_forms(pod_url: str, grant_id: str) -> bytes:
+    """The pod's one-click forms (take back, let it end in an hour) and the password form,
+    with every field the pod's own would send but its CSRF token."""
     revoke = escape(f"{pod_url}/app/grants/{grant_id}/revoke")
+    shorten = escape(f"{pod_url}/app/grants/{grant_id}/shorten")
     password = escape(f"{pod_url}/app/settings/password")
     return f"""<!doctype html><html lang="en"><head><title>Win a prize</title></head><body>
-<form method="post" action="{revoke}"><button>Claim your prize</button></form>
+<form method="post" action="{revoke}">
+  <input type="hidden" name="delete" value="yes">
+  <input type="hidden" name="back" value="grants">
+  <button>Claim your prize</button>
+</form>
 <form method="post" action="{password}">
   <input type="hidden" name="old_password" value="{escape(PASSWORD)}">
   <input type="hidden" name="new_password" value="the attacker's password">
   <input type="hidden" name="new_password_again" value="the attacker's password">
   <button>Claim another prize</button>
-</form></body></html>""".encode()
+</form>
+<form method="post" action="{shorten}">
+  <input type="hidden" name="back" value="grants">
+  <button name="seconds" value="3600">Claim a third prize</button>
+</form>
+</body></html>""".encode()
 
 
 @pytest.mark.parametrize(
@@ -95,13 +107,14 @@ def test_a_forged_form_from_another_origin_changes_nothing(
     store_sample_profile(server)
     shop = new_vendor(server)
     grant = granted(server, ask_for_email_and_name(shop))
+    ends = server.pod.grants.get(grant.id).expires_at
     sign_in(page, server)
 
     http, handler = attacker_site
     handler.page = forged_forms(server.url, grant.id)
     page.goto(f"http://{attacker_host}:{http.server_port}/")
 
-    for button in ("Claim your prize", "Claim another prize"):
+    for button in ("Claim your prize", "Claim another prize", "Claim a third prize"):
         with page.expect_response(lambda r: r.request.method == "POST") as posted:
             page.get_by_role("button", name=button).click()
         page.wait_for_load_state()
@@ -117,7 +130,10 @@ def test_a_forged_form_from_another_origin_changes_nothing(
         page.go_back()
         page.wait_for_load_state()
 
-    assert server.pod.grants.get(grant.id).state == "active"
+    after = server.pod.grants.get(grant.id)
+    assert after.state == "active"
+    assert after.expires_at == ends
+    assert after.deletion_requested_at is None
     assert shop.read("/profile", grant)
     server.pod.account.verify_password(PASSWORD)  # raises if the password was changed
     page.goto(f"{server.url}/app/grants/{grant.id}")
@@ -155,7 +171,8 @@ def test_a_vendor_name_with_html_is_shown_as_text(page: Page, server):
         "/app/requests",
         "/app/grants",
         f"/app/grants/{kept.id}",
-        f"/app/grants/{kept.id}/revoke",
+        f"/app/grants/{kept.id}/receipt",
+        f"/app/vendors/{vendor.vendor_id}",
         "/app/activity",
     ):
         page.goto(server.url + path)

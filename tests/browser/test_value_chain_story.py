@@ -195,7 +195,10 @@ def test_a_conversation_a_sale_records_shared_with_an_insurer_and_a_move(
     shot(page, "value-chain-told")
 
     # -- revoking the share stops the insurer's next read -----------------------------------------
-    page.goto(f"{server.url}/app/grants/{shared.id}/revoke")
-    submit(page, "Yes, take it back")
+    page.goto(f"{server.url}/app/grants/{shared.id}/revoke")  # an old link: now the grant page
+    expect(page).to_have_url(f"{server.url}/app/grants/{shared.id}#take-back")
+    submit(page, "Take back Safe Roads Insurance's access")
+    expect(page.locator(".flash")).to_contain_text("Safe Roads Insurance can no longer see")
+    assert server.pod.grants.get(shared.id).state == "revoked"
     with pytest.raises(GrantRevoked):
         insurer.pod.read(insurer.pod.resource_path(service), shared)

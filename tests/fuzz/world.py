@@ -667,7 +667,7 @@ class World:
             "/app/settings",
             "/app/data",
             f"/app/grants/{self.vendor_a.grant_id}",
-            f"/app/grants/{self.vendor_a.grant_id}/revoke",
+            "/app/grants",
             "/app/intents",
             f"/app/intents/{self.intent_name}",
             "/app/messages",

@@ -8,6 +8,8 @@ through the same use cases of the pod as the owner API, so no rule lives only he
 from pds.server.web import (
     account,
     agreement_pages,
+    evidence_pages,
+    grants_pages,
     intents_pages,
     mydata,
     notices_pages,
@@ -23,6 +25,8 @@ __all__ = [
     "account",
     "agreement_pages",
     "bp",
+    "evidence_pages",
+    "grants_pages",
     "intents_pages",
     "mydata",
     "notices_pages",

@@ -1,11 +1,11 @@
-"""Home, requests, grants and activity pages."""
+"""Home, requests and activity pages (grants: grants_pages)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 
-from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from pds.consent import AlreadyDecided, Grant, Outcome, RequestNotFound, Scope
 from pds.consent.activity import MAX_EVENTS
@@ -18,6 +18,7 @@ from pds.server.current import current_pod
 from pds.server.representations import grant_json, request_json
 from pds.server.web.activity import activity_chart, charted, timeline
 from pds.server.web.blueprint import bp, customer_zone
+from pds.server.web.grants_pages import time_left
 from pds.server.web.session import owner_required
 from pds.server.web.shared_values import all_customer_values
 from pds.server.web.words import describe_duration, describe_period, resource_words
@@ -41,7 +42,7 @@ def home():
     pending = [request_json(r) for r in pod.requests.list("pending")]
     grants = [grant_json(g) for g in pod.grants.list()]
     expiring = [
-        g
+        (g, time_left(dt.datetime.fromisoformat(g["expires_at"]), now))
         for g in grants
         if g["state"] == "active"
         and dt.datetime.fromisoformat(g["expires_at"]) - now < dt.timedelta(days=7)
@@ -185,61 +186,6 @@ def _chosen_scopes(request_id: str) -> list[Scope]:
                 continue
         chosen.append(Scope(scope.resource, modes, fields))
     return chosen
-
-
-@bp.get("/grants")
-@owner_required
-def grants_page():
-    grants = [grant_json(g) for g in current_pod().grants.list()]
-    return render_template(
-        "grants.html",
-        active=[g for g in grants if g["state"] == "active"],
-        past=[g for g in grants if g["state"] != "active"],
-    )
-
-
-@bp.get("/grants/<grant_id>")
-@owner_required
-def grant_page(grant_id: str):
-    pod = current_pod()
-    grant = pod.grants.get(grant_id)
-    return render_template(
-        "grant.html",
-        grant=grant_json(grant),
-        events=pod.activity.events(grant_id=grant_id, limit=50),
-        receipt=grant.receipt_claims(),
-        names=pod.grants.vendor_names(),
-        term_titles={t["id"]: t["title"] for t in pod.terms.current()},
-    )
-
-
-@bp.get("/grants/<grant_id>/revoke")
-@owner_required
-def confirm_revoke(grant_id: str):
-    return render_template("revoke.html", grant=grant_json(current_pod().grants.get(grant_id)))
-
-
-@bp.post("/grants/<grant_id>/revoke")
-@owner_required
-def revoke(grant_id: str):
-    grants = current_pod().grants
-    was_active = grants.get(grant_id).revoked_at is None  # revoking again changes nothing
-    grant = grants.revoke(grant_id)
-    if was_active:
-        metrics.grant_revoked("owner")
-    flash(f"{grant.vendor.get('name', 'The vendor')} can no longer see your data.")
-    return redirect(url_for("web.grant_page", grant_id=grant_id))
-
-
-@bp.get("/grants/<grant_id>/receipt.jwt")
-@owner_required
-def download_receipt(grant_id: str):
-    grant = current_pod().grants.get(grant_id)
-    return Response(
-        grant.receipt,
-        mimetype="application/jwt",
-        headers={"Content-Disposition": f'attachment; filename="consent-receipt-{grant.id}.jwt"'},
-    )
 
 
 @bp.get("/activity")

@@ -25,6 +25,9 @@ EVENT_WORDS = {
     Action.RULES_UPDATE: "changed the standing rules",
     Action.GRANT_REVOKE: "took back access from",
     Action.GRANT_RETURN: "gave back its access",
+    Action.GRANT_SHORTEN: "shortened access for",
+    Action.DELETION_REQUEST: "asked for your data to be deleted by",
+    Action.DELETION_ACK: "confirmed it deleted your data",
     Action.OWNER_CLAIM: "claimed the pod",
     Action.OWNER_LOGIN: "tried to sign in",
     Action.OWNER_PASSWORD: "changed the password",
@@ -45,6 +48,7 @@ EVENT_WORDS = {
     Action.MESSAGE_SEND: "wrote to",
     Action.THREAD_STATE: "changed a conversation with",
     Action.RECORDS_SHARE: "shared records with",
+    Action.EVIDENCE_EXPORT: "exported the signed evidence about",
 }
 
 
@@ -61,12 +65,15 @@ _ABOUT_A_VENDOR = (
     Action.REQUEST_DENY,
     Action.REQUEST_REOPEN,
     Action.GRANT_REVOKE,
+    Action.GRANT_SHORTEN,
+    Action.DELETION_REQUEST,
     Action.OFFER_SHORTLIST,
     Action.OFFER_DECLINE,
     Action.OFFER_ACCEPT,
     Action.MESSAGE_SEND,
     Action.THREAD_STATE,
     Action.RECORDS_SHARE,
+    Action.EVIDENCE_EXPORT,
 )
 
 
@@ -149,7 +156,10 @@ def describe_event(event: AuditEvent, names: dict[str, str]) -> str:
     vendor = event.detail.get("vendor")
     if event.action in _ABOUT_A_VENDOR and vendor:
         target = names.get(vendor, "a vendor")
-    return " ".join(part for part in (actor_words(event.actor, names), verb, target) if part)
+    actor = actor_words(event.actor, names)
+    if event.actor == OWNER and event.detail.get("rule"):
+        actor = "Your standing rule"  # decided for the customer, as they asked
+    return " ".join(part for part in (actor, verb, target) if part)
 
 
 _NOT_ALLOWED = re.compile(r"the grant does not allow (\w+) on (\S+)")

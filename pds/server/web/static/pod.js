@@ -119,6 +119,12 @@
     if (field.hasAttribute && field.hasAttribute("data-pattern-message")) field.setCustomValidity("");
   });
 
+  // A print button only works with JavaScript, so it is shown only then.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   if (badge) {
     poll();
     window.setInterval(poll, POLL_MS);
