@@ -217,7 +217,7 @@ def customer_picks_the_bakerys_agreement(
     expect(fake_card.locator(".identity-domain")).to_have_count(0)
     expect(fake_card.locator(".identity-warnings li").first).to_have_text(
         f"Be careful: {LOOK_ALIKE} (in plain letters xn--sh-gmci.localhost) looks like {SHOP}, "
-        "the website of Example Shop, which you already share data with."
+        "the website of Example Shop, which you share or shared data with."
     )
 
     # Both agreements on the bakery's card, the customer's own ticked first.

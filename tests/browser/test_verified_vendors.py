@@ -85,7 +85,7 @@ def test_a_verified_vendor_and_a_look_alike_look_different(server, site, new_pag
     warnings = fake.locator(".identity-warnings li")
     expect(warnings.nth(0)).to_have_text(
         f"Be careful: {IMPOSTOR} (in plain letters xn--sh-gmci.localhost) looks like {SHOP}, "
-        "the website of Example Shop, which you already share data with."
+        "the website of Example Shop, which you share or shared data with."
     )
     expect(warnings.nth(1)).to_contain_text("mixes letters of different alphabets (Latin and")
     expect(fake).to_contain_text("In plain letters it is xn--")

@@ -46,7 +46,7 @@ def test_each_access_shows_its_last_read_reads_this_week_and_the_fields_read(
     (use,) = server.pod.activity.grant_uses([reader.grant.id]).values()
     assert use.reads_this_week == 3 and use.fields_read == ["Email address"]
     assert f"Last read {_local(use.last_read)}" in shown
-    assert "Time left 23 hours left" in shown and "ends soon" in shown
+    assert "Time left 24 hours left" in shown and "ends soon" in shown
 
 
 def test_an_access_not_used_yet_says_so(server, browser, reader):
@@ -108,7 +108,7 @@ def test_shortening_in_one_click_moves_the_end_to_the_time_chosen(server, browse
     assert "can see your data for 1 day more, no longer." in answer.text
     end = server.pod.grants.get(long.id).expires_at
     assert before + dt.timedelta(days=1) <= end <= before + dt.timedelta(days=1, seconds=30)
-    assert "Time left 23 hours left" in words(
+    assert "Time left 24 hours left" in words(
         browser.get(f"{server.url}/app/grants/{long.id}", timeout=10).text
     )
 
@@ -140,7 +140,7 @@ def test_the_readable_receipt_says_what_was_agreed_in_words(server, browser, rea
     assert "Consent receipt" in shown
     assert f"Receipt number {receipt['consentReceiptID']}" in shown
     assert "Your profile: Email address" in shown
-    assert f"Issued by Your personal data pod at {server.url}" in shown
+    assert f"Issued by The personal data pod at {server.url}" in shown  # folded away
     assert "data-print hidden" in html  # the print button needs JavaScript: hidden without
 
 
@@ -167,7 +167,7 @@ def test_the_home_page_reminds_of_an_access_ending_within_a_week(server, browser
     shown = words(browser.get(f"{server.url}/app/", timeout=10).text)
 
     assert "Ending within a week" in shown
-    assert re.search(r"Hostile Shop: providing the service ?, 23 hours left", shown)
+    assert re.search(r"Hostile Shop: providing the service ?, 24 hours left", shown)
 
 
 def _granted_for(server, owner, vendor, *, days: int):

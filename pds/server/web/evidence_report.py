@@ -57,7 +57,7 @@ class Line:
     """One line of the timeline."""
 
     at: dt.datetime
-    kind: str  # asked, allowed, refused, read, ended, deletion, other
+    kind: str  # asked, answered, allowed, refused, read, ended, deletion, other
     text: str
     note: str = ""
     step: int = 2  # within a second: the request (0), its decision (1), then the rest
@@ -174,7 +174,15 @@ def _request_lines(
     for record in evidence.records:
         if record.request_id == request.id and record.interaction == ANSWER:
             answer = _answer_words(record, name)
-            lines.append(Line(record.at, "asked", answer, "IEEE 7012", step=0))
+            lines.append(
+                Line(
+                    record.at,
+                    "answered",
+                    answer,
+                    "Its answer to the customer's terms (IEEE 7012)",
+                    step=0,
+                )
+            )
     if request.decided_at is None:
         return lines
     by_rule = " by one of the customer's standing rules" if request.id in by_rules else ""

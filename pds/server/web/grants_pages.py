@@ -42,13 +42,13 @@ class Shown:
 
 
 def time_left(end: dt.datetime, now: dt.datetime) -> str:
-    """'29 days left', '5 hours left', 'less than a minute left': rounded down, never more."""
+    """'30 days left', '5 hours left', 'less than a minute left': to the nearest unit."""
     seconds = int((end - now).total_seconds())
     if seconds <= 0:
         return ""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
+            count = round(seconds / size)  # a 30-day access just given has 30 days left, not 29
             return f"{count} {unit}{'s' if count != 1 else ''} left"
     return "less than a minute left"
 
@@ -135,9 +135,16 @@ def revoke(grant_id: str):
     if was_active:
         metrics.grant_revoked("owner")
     name = grant.vendor.get("name", "The vendor")
+    still = [g for g in grants.list(grant.vendor_id) if g.state == "active"]
+    said = f"{name} can no longer see your data."
+    if still:  # say exactly what ended: they keep their other accesses
+        said = (
+            f"{name} lost the access you gave them {grant.purpose['description']}."
+            f" They still have {len(still)} other {'access' if len(still) == 1 else 'accesses'}."
+        )
     asked = " They were asked to delete what they hold." if grant.deletion_requested_at else ""
-    flash(f"{name} can no longer see your data.{asked}")
-    return redirect(_back_to(grant_id))
+    flash(f"{said}{asked}")
+    return redirect(_back_to(grant))
 
 
 @bp.post("/grants/<grant_id>/shorten")
@@ -152,7 +159,7 @@ def shorten(grant_id: str):
     grant = pod.grants.shorten(grant_id, until)
     name = grant.vendor.get("name", "The vendor")
     flash(f"{name} can see your data for {describe_duration(int(seconds))} more, no longer.")
-    return redirect(_back_to(grant_id))
+    return redirect(_back_to(grant))
 
 
 @bp.post("/grants/<grant_id>/deletion")
@@ -161,7 +168,7 @@ def ask_deletion(grant_id: str):
     """For an access that already ended: ask the vendor to delete what it holds."""
     grant = current_pod().grants.ask_deletion(grant_id)
     flash(f"{grant.vendor.get('name', 'The vendor')} was asked to delete what it holds.")
-    return redirect(_back_to(grant_id))
+    return redirect(_back_to(grant))
 
 
 @bp.get("/grants/<grant_id>/receipt")
@@ -188,9 +195,11 @@ def download_receipt(grant_id: str):
     )
 
 
-def _back_to(grant_id: str) -> str:
-    """Where a one-click action returns: the page it was clicked on (a same-site path only)."""
+def _back_to(grant: Grant) -> str:
+    """Where a one-click action returns: the page it was clicked on (one of ours, by name)."""
     back = request.form.get("back", "")
-    if back in ("grants", "home"):
-        return url_for(f"web.{'grants_page' if back == 'grants' else 'home'}")
-    return url_for("web.grant_page", grant_id=grant_id)
+    if back == "grants":
+        return url_for("web.grants_page")
+    if back == "vendor":
+        return url_for("web.vendor_page", vendor_id=grant.vendor_id)
+    return url_for("web.grant_page", grant_id=grant.id)
