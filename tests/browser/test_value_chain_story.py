@@ -198,7 +198,9 @@ def test_a_conversation_a_sale_records_shared_with_an_insurer_and_a_move(
     page.goto(f"{server.url}/app/grants/{shared.id}/revoke")  # an old link: now the grant page
     expect(page).to_have_url(f"{server.url}/app/grants/{shared.id}#take-back")
     submit(page, "Take back Safe Roads Insurance's access")
-    expect(page.locator(".flash")).to_contain_text("Safe Roads Insurance can no longer see")
+    flash = page.locator(".flash")
+    expect(flash).to_contain_text("Safe Roads Insurance lost the access you gave them to read")
+    expect(flash).to_contain_text("They still have 1 other access.")  # its own, asked for
     assert server.pod.grants.get(shared.id).state == "revoked"
     with pytest.raises(GrantRevoked):
         insurer.pod.read(insurer.pod.resource_path(service), shared)
