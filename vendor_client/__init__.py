@@ -16,13 +16,8 @@ from vendor_client.agreements import (
     Reject,
     myterms_document,
 )
-from vendor_client.client import (
-    PROTOCOL_VERSION,
-    Grant,
-    PendingRequest,
-    PodClient,
-    PodConfiguration,
-)
+from vendor_client.client import PROTOCOL_VERSION, PodClient
+from vendor_client.configuration import PodConfiguration
 from vendor_client.deletion import DeletionReceipt
 from vendor_client.domain_proof import domain_proof, domain_proof_json, proof_url
 from vendor_client.dpop import DPoPAuth, make_proof
@@ -43,6 +38,7 @@ from vendor_client.errors import (
     TooLarge,
     VendorClientError,
 )
+from vendor_client.grants import Grant, PendingRequest
 from vendor_client.keys import VendorKey
 from vendor_client.notifications import Notification
 from vendor_client.offers import Decision, SentOffer, send_offer

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from vendor_client.errors import ProtocolError
 
 if TYPE_CHECKING:
-    from vendor_client.client import Grant, PodClient
+    from vendor_client.client import PodClient
+    from vendor_client.grants import Grant
 
 ACK_TYP = "deletion-ack+jwt"
 RECEIPT_TYP = "deletion-receipt+jwt"

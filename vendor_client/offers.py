@@ -21,9 +21,10 @@ import secrets
 import time
 from typing import Any
 
-from vendor_client.client import Grant, PendingRequest, PodClient
+from vendor_client.client import PodClient
 from vendor_client.dpop import DPoPAuth
 from vendor_client.errors import ProtocolError
+from vendor_client.grants import Grant, PendingRequest
 from vendor_client.keys import VendorKey
 from vendor_client.threads import Thread
 from vendor_client.transport import call
