@@ -37,6 +37,14 @@ def listening(server) -> Iterator[Receiver]:
 @pytest.fixture
 def shop(server, owner, listening) -> tuple[PodClient, vendor_client.Grant]:
     """A shop given the customer's email address for 30 days, listening for notifications."""
+    pod, pending = ask_and_approve(server, owner, "Example Shop", callback=listening.callback)
+    return pod, pending.wait(timeout=10)
+
+
+def ask_and_approve(
+    server, owner, name: str, callback: str | None = None
+) -> tuple[PodClient, vendor_client.PendingRequest]:
+    """A new vendor asks for the customer's email address for 30 days; the customer approves."""
     sample = schemas.sample_documents()["/profile"]
     headers = {"Content-Type": "text/turtle"}
     assert owner.put(f"{server.url}/data/profile", data=sample.encode(), headers=headers).ok
@@ -46,11 +54,11 @@ def shop(server, owner, listening) -> tuple[PodClient, vendor_client.Grant]:
         purpose=PURPOSE,
         description="to send you your order confirmations",
         duration=dt.timedelta(days=30),
-        vendor={"name": "Example Shop"},
-        callback=listening.callback,
+        vendor={"name": name},
+        callback=callback,
     )
     assert owner.post(f"{server.url}/owner/access-requests/{pending.id}/approve").ok
-    return pod, pending.wait(timeout=10)
+    return pod, pending
 
 
 def notices(pod: PodClient, listening: Receiver, count: int) -> list[Notification]:
@@ -127,18 +135,7 @@ def test_the_vendor_learns_the_new_end_of_a_shortened_grant(server, owner, shop,
 
 
 def test_a_vendor_without_a_callback_learns_of_the_deletion_from_its_status_url(server, owner):
-    sample = schemas.sample_documents()["/profile"]
-    headers = {"Content-Type": "text/turtle"}
-    assert owner.put(f"{server.url}/data/profile", data=sample.encode(), headers=headers).ok
-    pod = PodClient(server.url, VendorKey.generate())
-    pending = pod.request_access(
-        [{"resource": "/profile", "modes": ["read"], "fields": [EMAIL]}],
-        purpose=PURPOSE,
-        description="to send you your order confirmations",
-        duration=dt.timedelta(days=30),
-        vendor={"name": "Quiet Shop"},
-    )
-    assert owner.post(f"{server.url}/owner/access-requests/{pending.id}/approve").ok
+    pod, pending = ask_and_approve(server, owner, "Quiet Shop")  # no callback
     grant = pending.wait(timeout=10)
     assert "deletion" not in pending.status()
 
